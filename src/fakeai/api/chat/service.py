@@ -1,0 +1,192 @@
+"""What OpenAI means by a chat completion: from a decoded request to a response or a stream of chunks."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator
+
+from fakeai.api.chat.prompt import count_prompt_tokens, render
+from fakeai.api.chat.protocol import ChatCompletionRequest
+from fakeai.api.chat.stream import ChunkWriter
+from fakeai.api.generation import (
+    Run,
+    choice_rngs,
+    compose_choices,
+    fingerprint,
+    stop_list,
+    token_limit,
+    usage,
+)
+from fakeai.errors import FakeAIError, InvalidRequestError, NotFoundError, ServerError
+from fakeai.server.responses import SSE_DONE, sse_event
+from fakeai.state import AppState
+
+
+class ChatCompletion:
+    """One accepted request whose choices are running on the engine."""
+
+    def __init__(self, request: ChatCompletionRequest, run: Run, prompt_tokens: int, fp: str) -> None:
+        self.request = request
+        self.run = run
+        self.prompt_tokens = prompt_tokens
+        self.id = "chatcmpl-" + secrets.token_hex(12)
+        self.created = int(time.time())
+        self.fingerprint = fp
+
+    def _usage(self, completion_tokens: int) -> dict[str, object]:
+        return usage(self.prompt_tokens, completion_tokens)
+
+    async def response(self) -> dict[str, object]:
+        """The non-streaming ``chat.completion``: the same engine run, folded into one object."""
+        try:
+            await self.run.wait()
+        finally:
+            self.run.abort()
+        choices = [
+            {
+                "index": index,
+                "message": {"role": "assistant", "content": c.text, "refusal": None, "annotations": []},
+                "logprobs": None,
+                "finish_reason": c.finish_reason,
+            }
+            for index, c in enumerate(self.run.completions)
+        ]
+        completion_tokens = sum(len(c.pieces) for c in self.run.completions)
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.request.model,
+            "system_fingerprint": self.fingerprint,
+            "service_tier": "default",
+            "choices": choices,
+            "usage": self._usage(completion_tokens),
+        }
+
+    async def events(self) -> AsyncIterator[bytes]:
+        """SSE bytes: each choice's role chunk goes out with its first token (at the TTFT, not before)."""
+        options = self.request.stream_options
+        writer = ChunkWriter(
+            completion_id=self.id,
+            created=self.created,
+            model=self.request.model,
+            fingerprint=self.fingerprint,
+            include_usage=bool(options and options.include_usage),
+            continuous_usage=bool(options and options.continuous_usage_stats),
+        )
+        run = self.run
+        completions = run.completions
+        continuous = writer.continuous_usage
+
+        def running_usage() -> dict[str, object] | None:
+            return self._usage(generated) if continuous else None
+
+        sent = [0] * len(completions)
+        done = [False] * len(completions)
+        generated = 0
+        try:
+            while not all(done):
+                await run.wakeup.wait()
+                frames: list[bytes] = []
+                for index, stream in enumerate(run.streams):
+                    if done[index]:
+                        continue
+                    new = stream.take()
+                    pieces = completions[index].pieces
+                    if sent[index] == 0 and (new or stream.finished):
+                        frames.append(writer.role(index, running_usage()))
+                    for piece in pieces[sent[index] : sent[index] + new]:
+                        generated += 1
+                        frames.append(writer.content(index, piece, running_usage()))
+                    sent[index] += new
+                    if stream.finished:
+                        done[index] = True
+                        reason = completions[index].finish_reason
+                        frames.append(writer.finish(index, reason, running_usage()))
+                if frames:
+                    yield b"".join(frames)
+            if writer.include_usage:
+                yield writer.usage(self._usage(generated))
+            yield SSE_DONE
+        except FakeAIError as exc:
+            yield sse_event(exc.body())
+        except Exception as exc:  # the stream has started: report in-band, as OpenAI does
+            yield sse_event(ServerError(f"The server had an error while streaming: {exc}").body())
+        finally:
+            run.abort()
+
+
+class ChatService:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    async def create(self, request: ChatCompletionRequest, request_id: str) -> ChatCompletion:
+        """Validate against the model, decide every choice, and start them on the engine."""
+        state = self.state
+        card = state.catalog.resolve(request.model)
+        if card.kind != "chat":
+            raise NotFoundError(
+                f"This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+                f"Did you mean to use v1/completions?",
+                param="model",
+                code="model_not_supported",
+            )
+        _reject_unsupported(request)
+        encoding = await state.tokenizers.load(card.tokenizer)
+        prose = await state.prose.load(card.tokenizer)
+        prompt_tokens = count_prompt_tokens(encoding, request)
+        requested, param = request.max_completion_tokens, "max_completion_tokens"
+        if requested is None:
+            requested, param = request.max_tokens, "max_tokens"
+        limit = token_limit(card, prompt_tokens, requested, param, "messages")
+        if request.min_tokens is not None and request.min_tokens > limit:
+            raise InvalidRequestError(
+                f"min_tokens ({request.min_tokens}) must be less than or equal to the token limit ({limit}).",
+                param="min_tokens",
+                code="invalid_value",
+            )
+        n = request.n or 1
+        key = "\x1e".join((request.model, *render(request)))
+        completions = compose_choices(
+            prose,
+            choice_rngs(state.settings.seed, request.seed, key, n),
+            limit=limit,
+            min_tokens=request.min_tokens,
+            ignore_eos=request.ignore_eos,
+            stop=stop_list(request.stop),
+        )
+        run = Run.start(state.engine, request_id, [prompt_tokens] * n, completions)
+        return ChatCompletion(request, run, prompt_tokens, fingerprint(request.model, state.settings.seed))
+
+
+def _reject_unsupported(request: ChatCompletionRequest) -> None:
+    """Refuse, rather than silently ignore, what this server cannot answer faithfully yet."""
+    tool_choice = request.tool_choice
+    if request.tools and (tool_choice == "required" or isinstance(tool_choice, dict)):
+        raise InvalidRequestError(
+            "Forcing a tool call (tool_choice 'required' or a named function) is not supported yet.",
+            param="tool_choice",
+            code="unsupported_value",
+        )
+    if request.functions and isinstance(request.function_call, dict):
+        raise InvalidRequestError(
+            "Forcing a function call is not supported yet.", param="function_call", code="unsupported_value"
+        )
+    response_format = request.response_format
+    if response_format and response_format.get("type") not in (None, "text"):
+        raise InvalidRequestError(
+            "Only response_format type 'text' is supported yet.",
+            param="response_format",
+            code="unsupported_value",
+        )
+    if request.logprobs:
+        raise InvalidRequestError(
+            "logprobs are not supported yet.", param="logprobs", code="unsupported_parameter"
+        )
+    if request.stream_options is not None and not request.stream:
+        raise InvalidRequestError(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+            code="invalid_value",
+        )

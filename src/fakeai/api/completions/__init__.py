@@ -1,0 +1,1 @@
+"""The completions API family."""

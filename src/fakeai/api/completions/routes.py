@@ -1,0 +1,26 @@
+"""HTTP for legacy completions: decode, call the service, encode."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fakeai.api.completions.protocol import CompletionRequest
+from fakeai.api.completions.service import CompletionService
+from fakeai.server.decode import decode_json
+from fakeai.server.responses import json_response, sse_response
+from fakeai.state import AppState
+
+
+def routes(state: AppState) -> list[Route]:
+    service = CompletionService(state)
+
+    async def create(request: Request) -> Response:
+        body = decode_json(await request.body(), CompletionRequest)
+        completion = await service.create(body, request.state.request_id)
+        if body.stream:
+            return sse_response(completion.events())
+        return json_response(await completion.response())
+
+    return [Route("/v1/completions", create, methods=["POST"])]

@@ -1,0 +1,214 @@
+"""What OpenAI means by a (legacy) completion: prompts in, ``text_completion`` objects or chunks out."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator
+
+import msgspec
+
+from fakeai.api.completions.protocol import CompletionRequest
+from fakeai.api.generation import Run, choice_rngs, compose_choices, fingerprint, stop_list, token_limit, usage
+from fakeai.engine.tokenizer import Encoding
+from fakeai.errors import FakeAIError, InvalidRequestError, ServerError
+from fakeai.server.responses import SSE_DONE, sse_event
+from fakeai.state import AppState
+
+_encode = msgspec.json.encode
+
+
+def _prompts(prompt: str | list[object], encoding: Encoding) -> list[tuple[str, int]]:
+    """Each prompt as (text, token count). Accepts a string, strings, token ids, or lists of token ids."""
+    bad = InvalidRequestError(
+        "Invalid 'prompt': expected a string, an array of strings, an array of token ids, or an array of "
+        "arrays of token ids.",
+        param="prompt",
+        code="invalid_type",
+    )
+    if isinstance(prompt, str):
+        return [(prompt, len(encoding.encode(prompt)))]
+    if not prompt:
+        raise InvalidRequestError(
+            "Invalid 'prompt': empty array. Expected an array with minimum length 1, but got an empty array "
+            "instead.",
+            param="prompt",
+            code="empty_array",
+        )
+    if all(isinstance(p, str) for p in prompt):
+        return [(p, len(encoding.encode(p))) for p in prompt]  # type: ignore[arg-type]
+    if all(type(p) is int for p in prompt):
+        return [_token_prompt(prompt, encoding)]  # type: ignore[arg-type]
+    if all(isinstance(p, list) and p and all(type(t) is int for t in p) for p in prompt):
+        return [_token_prompt(p, encoding) for p in prompt]  # type: ignore[arg-type]
+    raise bad
+
+
+def _token_prompt(ids: list[int], encoding: Encoding) -> tuple[str, int]:
+    try:
+        return encoding.decode(ids), len(ids)
+    except Exception:
+        raise InvalidRequestError(
+            f"Invalid 'prompt': token ids must be between 0 and the vocabulary size of {encoding.name}.",
+            param="prompt",
+            code="invalid_value",
+        ) from None
+
+
+class TextCompletion:
+    """One accepted request: ``n`` (of ``best_of``) choices per prompt, running on the engine."""
+
+    def __init__(self, request: CompletionRequest, run: Run, prompts: list[tuple[str, int]], fp: str) -> None:
+        self.request = request
+        self.run = run
+        self.prompts = prompts
+        self.n = request.n or 1
+        self.best_of = request.best_of or self.n
+        self.id = "cmpl-" + secrets.token_hex(12)
+        self.created = int(time.time())
+        self.fingerprint = fp
+
+    def _usage(self) -> dict[str, object]:
+        completion_tokens = sum(len(c.pieces) for c in self.run.completions)
+        return usage(sum(tokens for _, tokens in self.prompts), completion_tokens)
+
+    def _returned(self) -> list[tuple[int, int]]:
+        """(choice index on the wire, index into run.completions) for every returned choice."""
+        return [
+            (p * self.n + j, p * self.best_of + j) for p in range(len(self.prompts)) for j in range(self.n)
+        ]
+
+    def _prefix(self, run_index: int) -> str:
+        return self.prompts[run_index // self.best_of][0] if self.request.echo else ""
+
+    def _object(self, choices: list[dict[str, object]]) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "object": "text_completion",
+            "created": self.created,
+            "model": self.request.model,
+            "system_fingerprint": self.fingerprint,
+            "choices": choices,
+        }
+
+    async def response(self) -> dict[str, object]:
+        try:
+            await self.run.wait()
+        finally:
+            self.run.abort()
+        completions = self.run.completions
+        choices: list[dict[str, object]] = [
+            {
+                "index": index,
+                "text": self._prefix(k) + completions[k].text,
+                "logprobs": None,
+                "finish_reason": completions[k].finish_reason,
+            }
+            for index, k in self._returned()
+        ]
+        body = self._object(choices)
+        body["usage"] = self._usage()
+        return body
+
+    async def events(self) -> AsyncIterator[bytes]:
+        head = (
+            b'data: {"id":' + _encode(self.id) + b',"object":"text_completion","created":'
+            + str(self.created).encode() + b',"model":' + _encode(self.request.model)
+            + b',"system_fingerprint":' + _encode(self.fingerprint) + b',"choices":[{"index":'
+        )  # fmt: skip
+        options = self.request.stream_options
+        include_usage = bool(options and options.include_usage)
+        tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
+        run = self.run
+        returned = self._returned()
+        sent = dict.fromkeys(range(len(returned)), 0)
+        done: set[int] = set()
+        try:
+            while len(done) < len(returned):
+                await run.wakeup.wait()
+                frames: list[bytes] = []
+                for slot, (index, k) in enumerate(returned):
+                    if slot in done:
+                        continue
+                    stream, completion = run.streams[k], run.completions[k]
+                    new = stream.take()
+                    label = str(index).encode()
+                    for position in range(sent[slot], sent[slot] + new):
+                        text = completion.pieces[position]
+                        if position == 0:
+                            text = self._prefix(k) + text
+                        frames.append(head + label + b',"text":' + _encode(text)
+                                      + b',"logprobs":null,"finish_reason":null}]' + tail)  # fmt: skip
+                    sent[slot] += new
+                    if stream.finished:
+                        done.add(slot)
+                        frames.append(head + label + b',"text":"","logprobs":null,"finish_reason":'
+                                      + _encode(completion.finish_reason) + b"}]" + tail)  # fmt: skip
+                if frames:
+                    yield b"".join(frames)
+            if include_usage:
+                body = self._object([])
+                body["usage"] = self._usage()
+                yield sse_event(body)
+            yield SSE_DONE
+        except FakeAIError as exc:
+            yield sse_event(exc.body())
+        except Exception as exc:  # the stream has started: report in-band
+            yield sse_event(ServerError(f"The server had an error while streaming: {exc}").body())
+        finally:
+            run.abort()
+
+
+class CompletionService:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    async def create(self, request: CompletionRequest, request_id: str) -> TextCompletion:
+        state = self.state
+        card = state.catalog.resolve(request.model)
+        if card.kind not in ("chat", "completion"):
+            raise InvalidRequestError(
+                f"The model `{request.model}` does not support completions.",
+                param="model",
+                code="model_not_supported",
+            )
+        n = request.n or 1
+        best_of = request.best_of or n
+        if best_of < n:
+            raise InvalidRequestError(
+                "best_of must be greater than or equal to n.", param="best_of", code="invalid_value"
+            )
+        if request.stream and best_of > n:
+            raise InvalidRequestError(
+                "Cannot stream results when best_of is greater than n.", param="best_of", code="invalid_value"
+            )
+        if request.logprobs is not None:
+            raise InvalidRequestError(
+                "logprobs are not supported yet.", param="logprobs", code="unsupported_parameter"
+            )
+        if request.stream_options is not None and not request.stream:
+            raise InvalidRequestError(
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+                code="invalid_value",
+            )
+        encoding = await state.tokenizers.load(card.tokenizer)
+        prose = await state.prose.load(card.tokenizer)
+        prompts = _prompts(request.prompt, encoding)
+        completions = []
+        prompt_tokens = []
+        for text, tokens in prompts:
+            limit = token_limit(card, tokens, request.max_tokens, "max_tokens", "prompt")
+            rngs = choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of)
+            completions += compose_choices(
+                prose,
+                rngs,
+                limit=limit,
+                min_tokens=request.min_tokens,
+                ignore_eos=request.ignore_eos,
+                stop=stop_list(request.stop),
+                continuation=True,
+            )
+            prompt_tokens += [tokens] * best_of
+        run = Run.start(state.engine, request_id, prompt_tokens, completions)
+        return TextCompletion(request, run, prompts, fingerprint(request.model, state.settings.seed))

@@ -1,0 +1,142 @@
+"""What chat and completions share: the token budget, the seeded composition of each choice, and running
+the choices' sequences on the engine."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field
+
+from fakeai.catalog import ModelCard
+from fakeai.content.text import Completion, Prose, compose, derive_seed
+from fakeai.engine import Engine, EngineRequest, RequestStream, Wakeup
+from fakeai.errors import ContextLengthExceededError, InvalidRequestError
+
+
+def token_limit(
+    card: ModelCard, prompt_tokens: int, requested: int | None, param: str, prompt_param: str
+) -> int:
+    """The most tokens one choice may generate; 400 when the prompt or the request cannot fit."""
+    window = card.context_window
+    if prompt_tokens >= window:
+        raise ContextLengthExceededError(
+            f"This model's maximum context length is {window} tokens. However, your {prompt_param} "
+            f"resulted in {prompt_tokens} tokens. Please reduce the length of the {prompt_param}.",
+            param=prompt_param,
+        )
+    if requested is None:
+        return min(card.max_output_tokens, window - prompt_tokens)
+    if requested > card.max_output_tokens:
+        raise InvalidRequestError(
+            f"{param} is too large: {requested}. This model supports at most {card.max_output_tokens} "
+            f"completion tokens, whereas you provided {requested}.",
+            param=param,
+            code="invalid_value",
+        )
+    if prompt_tokens + requested > window:
+        raise ContextLengthExceededError(
+            f"This model's maximum context length is {window} tokens. However, you requested "
+            f"{prompt_tokens + requested} tokens ({prompt_tokens} in the {prompt_param}, {requested} in "
+            f"the completion). Please reduce the length of the {prompt_param} or completion.",
+            param=prompt_param,
+        )
+    return requested
+
+
+def stop_list(stop: str | list[str] | None) -> list[str] | None:
+    if stop is None:
+        return None
+    return [stop] if isinstance(stop, str) else [s for s in stop if s]
+
+
+def choice_rngs(
+    server_seed: int | None, request_seed: int | None, key: str, count: int
+) -> list[random.Random]:
+    """One RNG per choice. Same seeds and same request ``key`` give the same output; no global RNG.
+
+    With neither seed set, outputs are fresh each time, as with a real model.
+    """
+    if request_seed is None and server_seed is None:
+        base = secrets.randbits(64)
+    else:
+        base = derive_seed(server_seed, request_seed, key)
+    return [random.Random(derive_seed(base, index)) for index in range(count)]
+
+
+def compose_choices(
+    prose: Prose,
+    rngs: list[random.Random],
+    *,
+    limit: int,
+    min_tokens: int | None,
+    ignore_eos: bool,
+    stop: list[str] | None,
+    continuation: bool = False,
+) -> list[Completion]:
+    return [
+        compose(
+            prose,
+            rng,
+            limit=limit,
+            min_tokens=min_tokens or 0,
+            ignore_eos=ignore_eos,
+            stop=stop,
+            continuation=continuation,
+        )
+        for rng in rngs
+    ]
+
+
+@dataclass(slots=True)
+class Run:
+    """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
+
+    engine: Engine
+    completions: list[Completion]
+    streams: list[RequestStream] = field(default_factory=list)
+    wakeup: Wakeup = field(default_factory=Wakeup)
+
+    @classmethod
+    def start(
+        cls, engine: Engine, request_id: str, prompt_tokens: list[int], completions: list[Completion]
+    ) -> Run:
+        """Submit one sequence per completion; ``prompt_tokens[i]`` is the prompt length of choice i."""
+        run = cls(engine, completions)
+        for index, (prompt, completion) in enumerate(zip(prompt_tokens, completions, strict=True)):
+            request = EngineRequest(f"{request_id}-{index}", prompt, len(completion.pieces))
+            run.streams.append(engine.submit(request, run.wakeup))
+        return run
+
+    @property
+    def finished(self) -> bool:
+        return all(stream.finished for stream in self.streams)
+
+    async def wait(self) -> None:
+        """Until every sequence has emitted its last token (the non-streaming path)."""
+        while not self.finished:
+            await self.wakeup.wait()
+
+    def abort(self) -> None:
+        """Free every unfinished sequence (client disconnected, or an error)."""
+        for stream in self.streams:
+            self.engine.abort(stream)
+
+
+def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> dict[str, object]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def fingerprint(model: str, server_seed: int | None) -> str:
+    """A stable ``system_fingerprint`` per model and server seed (a string, never null)."""
+    return f"fp_{derive_seed(model, server_seed) & 0xFFFFFFFFFF:010x}"

@@ -1,0 +1,1 @@
+"""The models API family."""

@@ -1,0 +1,30 @@
+"""``/v1/models``: the catalog. Ids may contain slashes (``meta-llama/Llama-3.1-8B-Instruct``)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fakeai.server.responses import json_response
+from fakeai.state import AppState
+
+
+def routes(state: AppState) -> list[Route]:
+    catalog = state.catalog
+
+    async def list_models(request: Request) -> Response:
+        return json_response({"object": "list", "data": [card.to_openai() for card in catalog.list()]})
+
+    async def retrieve(request: Request) -> Response:
+        return json_response(catalog.get(request.path_params["model"]).to_openai())
+
+    async def capabilities(request: Request) -> Response:
+        return json_response(catalog.get(request.path_params["model"]).capabilities_object())
+
+    return [
+        Route("/v1/models", list_models, methods=["GET"]),
+        # Before the plain retrieve route: a `path` parameter would swallow "/capabilities".
+        Route("/v1/models/{model:path}/capabilities", capabilities, methods=["GET"]),
+        Route("/v1/models/{model:path}", retrieve, methods=["GET"]),
+    ]

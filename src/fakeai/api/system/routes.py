@@ -1,0 +1,34 @@
+"""Liveness and readiness probes (load balancers, Kubernetes, GuideLLM's start-up check)."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fakeai import __version__
+from fakeai.server.responses import json_response
+from fakeai.state import AppState
+
+
+def routes(state: AppState) -> list[Route]:
+    async def health(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        return json_response(
+            {
+                "status": "ready",
+                "version": __version__,
+                "uptime_seconds": round(time.time() - state.started_at, 3),
+                "models": len(state.catalog.list()),
+                "running_sequences": len(state.engine.running),
+            }
+        )
+
+    return [
+        Route("/health", health, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
+    ]

@@ -1,0 +1,70 @@
+"""``create_app(settings)``: the ASGI application with every API family attached."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fakeai.api.chat import routes as chat
+from fakeai.api.completions import routes as completions
+from fakeai.api.models import routes as models
+from fakeai.api.system import routes as system
+from fakeai.engine.clock import Clock
+from fakeai.errors import FakeAIError, ServerError, http_error
+from fakeai.server.middleware import BodyLimit, OpenAIHeaders
+from fakeai.server.responses import error_response
+from fakeai.settings import Settings
+from fakeai.state import AppState
+
+log = logging.getLogger("fakeai")
+
+_FAMILIES = (system, models, chat, completions)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build an independent app: its own catalog, tokenizers and engine (nothing is shared between apps).
+
+    ``clock`` replaces the engine's wall clock (tests and simulations pass a virtual one).
+    """
+    settings = settings or Settings()
+    state = AppState.build(settings, clock)
+    app = Starlette(
+        routes=[route for family in _FAMILIES for route in family.routes(state)],
+        middleware=[
+            Middleware(OpenAIHeaders),
+            Middleware(BodyLimit, limit=settings.max_request_bytes),
+        ],
+        exception_handlers={
+            FakeAIError: _fakeai_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+    app.state.fakeai = state
+    return app
+
+
+async def _fakeai_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FakeAIError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    target = f"{request.method} {request.url.path}"
+    messages = {404: f"Invalid URL ({target})", 405: f"Invalid method for URL ({target})"}
+    error = http_error(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+    response = error_response(error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(ServerError("The server had an error while processing your request."))

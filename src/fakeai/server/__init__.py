@@ -1,0 +1,1 @@
+"""Transport: decoding, framing (JSON, SSE) and middleware. No API semantics here."""

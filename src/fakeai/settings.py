@@ -1,0 +1,96 @@
+"""One frozen settings tree for the whole server.
+
+Sources, highest precedence first: keyword arguments (the CLI passes its flags this way), environment
+variables ``FAKEAI_<NAME>``, a YAML or TOML config file (``config`` / ``FAKEAI_CONFIG``), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+ServerKind = Literal["granian", "uvicorn"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Times are in milliseconds, sizes in bytes, unless the name says otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="FAKEAI_", frozen=True, extra="forbid")
+
+    # Transport
+    host: str = Field("127.0.0.1", description="Address to bind.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
+    workers: int = Field(1, ge=1, le=256, description="Server processes; each runs its own engine.")
+    server: ServerKind = Field("granian", description="HTTP server: granian (default) or uvicorn.")
+    log_level: LogLevel = Field("info", description="Log level of FakeAI and the HTTP server.")
+    config: Path | None = Field(None, description="YAML or TOML file with any of these settings.")
+    max_request_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger gets 413."
+    )
+
+    # Latency (the simulated engine)
+    ttft_ms: float = Field(100.0, ge=0, description="Time to first token after arrival.")
+    itl_ms: float = Field(10.0, ge=0, description="Inter-token latency between later tokens.")
+    ttft_jitter_ms: float = Field(0.0, ge=0, description="Standard deviation of TTFT (normal, clipped at 0).")
+    itl_jitter_ms: float = Field(0.0, ge=0, description="Standard deviation of each ITL (normal, clipped).")
+
+    # Content
+    seed: int | None = Field(
+        None, description="Server seed: makes outputs of requests without their own seed reproducible."
+    )
+    strict_models: bool = Field(False, description="Unknown model ids get 404 instead of being created.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, ConfigFileSource(settings_cls, init_settings))
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """Reads the file named by the ``config`` keyword argument or ``FAKEAI_CONFIG``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        init_kwargs = getattr(init_settings, "init_kwargs", {})
+        self._path = init_kwargs.get("config") or os.environ.get("FAKEAI_CONFIG")
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # __call__ does the work
+
+    def __call__(self) -> dict[str, Any]:
+        if not self._path:
+            return {}
+        return read_config_file(Path(self._path))
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML (.yaml/.yml) or TOML (.toml) file into a flat mapping of settings.
+
+    Keys may use dashes as on the command line (``ttft-ms``) or underscores (``ttft_ms``).
+    """
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path} must hold a mapping of settings, not {type(data).__name__}")
+    return {str(key).replace("-", "_"): value for key, value in data.items()}
