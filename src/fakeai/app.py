@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -33,7 +36,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """
     settings = settings or Settings()
     state = AppState.build(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Loading a vocabulary takes up to a second: do it in the background so /health answers at once
+        # and the first request of each model family does not pay for it.
+        warm = asyncio.create_task(asyncio.to_thread(_warm, state))
+        yield
+        warm.cancel()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[route for family in _FAMILIES for route in family.routes(state)],
         middleware=[
             Middleware(OpenAIHeaders),
@@ -47,6 +60,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.fakeai = state
     return app
+
+
+def _warm(state: AppState) -> None:
+    names = {card.tokenizer for card in state.catalog.list()}
+    for name in sorted(names, key=lambda n: n != "o200k_base"):  # the most used first
+        state.prose.get(name)
 
 
 async def _fakeai_error(request: Request, exc: Exception) -> Response:

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
 
     # Transport
     host: str = Field("127.0.0.1", description="Address to bind.")
-    port: int = Field(8000, ge=0, le=65535, description="TCP port (0 picks a free one).")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
     workers: int = Field(1, ge=1, le=256, description="Server processes; each runs its own engine.")
     server: ServerKind = Field("granian", description="HTTP server: granian (default) or uvicorn.")
     log_level: LogLevel = Field("info", description="Log level of FakeAI and the HTTP server.")

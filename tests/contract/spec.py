@@ -2,12 +2,11 @@
 
 The spec lives outside the project (it must not be copied in): ``$FAKEAI_OPENAPI_SPEC`` if set, else
 ``<project root>/../shared/reference/openai-openapi.json``.  ``load_spec()`` returns ``None`` when the
-file is absent; callers then ``pytest.skip`` with ``SPEC_MISSING`` as the reason.
+file is absent; callers then ``pytest.skip(SPEC_MISSING)``.
 
 The spec claims OpenAPI 3.1 (JSON Schema 2020-12) but still carries 3.0-era keywords that a 2020-12
-validator would misread (see ``shared/reference/README.md``), so it is rewritten once per process by
-``_rewrite`` before any validator is built.  Formats (``unixtime``, ``date``, ...) are never checked:
-no ``format_checker`` is passed, so they stay annotations.
+validator misreads (``shared/reference/README.md``), so ``_fix`` rewrites it once per process before
+any validator is built.  Formats (``unixtime``, ``date``, ...) stay annotations: no format checker.
 """
 
 from __future__ import annotations
@@ -21,28 +20,28 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 ENV_VAR = "FAKEAI_OPENAPI_SPEC"
-SPEC_MISSING = (
-    f"OpenAI OpenAPI spec not found: set ${ENV_VAR} or place it at <project root>/../shared/reference/openai-openapi.json"
-)
+SPEC_MISSING = f"OpenAI OpenAPI spec not found: set ${ENV_VAR} or add ../shared/reference/openai-openapi.json"
 # The rewritten spec is registered under this URI; ``.invalid`` guarantees nothing is ever fetched.
 SPEC_URI = "https://openai-openapi.invalid/openapi.json"
-# FakeAI routes outside the spec that a spec template would otherwise swallow (the spanning last
-# ``{model}`` of ``/models/{model}`` matches ``/models/x/capabilities``).  Matching one means "undocumented".
+# FakeAI routes outside the spec that a spec template would swallow (the spanning last ``{model}`` of
+# ``/models/{model}`` matches ``/models/x/capabilities``).  Matching one of these means "undocumented".
 UNDOCUMENTED_PATHS: tuple[str, ...] = ("/models/{model}/capabilities",)
 
-_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
-# Keys whose values are JSON data, not schemas: skipping them keeps data intact and the rewrite fast.
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+# Values that are JSON data, not schemas: skipping them keeps data intact and the rewrite fast.
 _DATA_KEYS = frozenset({"example", "examples", "default", "const", "enum", "x-oaiMeta"})
-# Keys whose values map arbitrary names to schemas: a property called "default" is still a schema.
+# Values that map arbitrary names to schemas: a property called "default" is still a schema.
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
-# Keywords that only annotate: they stay on the outer schema when ``nullable`` wraps it in ``anyOf``.
-_ANNOTATIONS = frozenset({"description", "title", "default", "example", "examples", "deprecated", "readOnly", "writeOnly"})
+# Annotations stay on the outer schema when ``nullable`` wraps it in ``anyOf``.
+_ANNOTATIONS = frozenset({"description", "title", "default", "example", "examples", "deprecated"})
+# Keywords that make a schema more than "a value of this type", so it cannot merge into a type list.
+_COMPOSITE = frozenset({"$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "not", "if", "const"})
 _EXCERPT = 240
 
 
@@ -52,68 +51,181 @@ class SpecError(AssertionError):
 
 def spec_path() -> Path | None:
     """Where the spec is, or ``None`` if the file does not exist."""
-    env = os.environ.get(ENV_VAR)
-    # tests/contract/spec.py -> parents[2] is the project root (the directory holding pyproject.toml).
-    path = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-openapi.json"
+    if env := os.environ.get(ENV_VAR):
+        path = Path(env)
+    else:  # tests/contract/spec.py -> parents[2] is the project root (it holds pyproject.toml)
+        path = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-openapi.json"
     return path if path.is_file() else None
 
 
 @functools.cache
 def load_spec() -> Spec | None:
     """The rewritten spec, loaded once per process; ``None`` when the file is absent."""
-    path = spec_path()
-    if path is None:
+    if (path := spec_path()) is None:
         return None
     with path.open("rb") as f:
-        return Spec(_rewrite(json.load(f)))
-
-
-def _rewrite(doc: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite the spec in place into plain JSON Schema 2020-12 (only the parts that hold schemas)."""
+        doc = json.load(f)
+    unions: list[dict[str, Any]] = []
     for name, schema in doc["components"]["schemas"].items():
-        _fix(schema, name)
-    for item in doc["paths"].values():
-        _fix(item, None)
-    return doc
+        _fix(schema, name, unions)
+    for item in doc["paths"].values():  # inline response schemas (audio transcriptions, deletes)
+        _fix(item, None, unions)
+    for union in unions:  # after _fix: tag values are read from the final branch schemas
+        _add_dispatch(union, doc["components"]["schemas"])
+    return Spec(doc)
 
 
-def _fix(node: Any, component: str | None) -> None:
-    """Post-order, in-place rewrite of one schema subtree; ``component`` is its enclosing component."""
+def _fix(node: Any, component: str | None, unions: list[dict[str, Any]]) -> None:
+    """Rewrite a schema subtree in place, children first; collect ``anyOf``/``oneOf`` nodes."""
     if isinstance(node, list):
         for item in node:
-            _fix(item, component)
+            _fix(item, component, unions)
         return
     if not isinstance(node, dict):
         return
     for key, value in node.items():
         if key in _SCHEMA_MAPS and isinstance(value, dict):
             for sub in value.values():
-                _fix(sub, component)
+                _fix(sub, component, unions)
         elif key not in _DATA_KEYS:
-            _fix(value, component)
-    # Each rewrite checks the value's type, since the same key can name a property or a parameter field.
-    if node.get("$recursiveRef") == "#" and component is not None:
-        # 2019-09 recursion, unknown to 2020-12 (which would then accept anything): point at the component.
+            _fix(value, component, unions)
+    # Each rewrite checks the value's type: outside schemas the same keys name fields or parameters.
+    if node.get("$recursiveRef") == "#" and component:
+        # 2019-09 recursion, unknown to 2020-12 (which would accept anything there): use the component.
         del node["$recursiveRef"]
         node["$ref"] = f"#/components/schemas/{component}"
     node.pop("$recursiveAnchor", None)
-    for bound in ("Minimum", "Maximum"):
-        # OpenAPI 3.0 boolean form: ``minimum: 0, exclusiveMinimum: true`` means "> 0".
-        if isinstance(node.get("exclusive" + bound), bool):
-            if node.pop("exclusive" + bound) and bound.lower() in node:
-                node["exclusive" + bound] = node.pop(bound.lower())
+    # OpenAPI 3.0 boolean form: ``minimum: 0, exclusiveMinimum: true`` means "> 0".
+    if isinstance(node.get("exclusiveMinimum"), bool) and node.pop("exclusiveMinimum") and "minimum" in node:
+        node["exclusiveMinimum"] = node.pop("minimum")
     if isinstance(node.get("required"), list):
         node["required"] = list(dict.fromkeys(node["required"]))
-    if isinstance(node.get("discriminator"), dict) and "mapping" not in node["discriminator"]:
-        del node["discriminator"]  # only an annotation without a mapping; drop to keep the schema plain
+    union = node  # where the node's own union (if any) lives after the rewrite
     if isinstance(node.get("nullable"), bool) and node.pop("nullable"):
-        # ``{X, nullable: true}`` -> ``{annotations, anyOf: [X, {type: null}]}``.  Works alike for
-        # ``type``+``enum`` (enum lacks null), ``$ref`` siblings and ``allOf``/``anyOf``/``oneOf``.
+        # ``{X, nullable: true}`` -> ``{annotations, anyOf: [X, {type: null}]}``: alike for type+enum
+        # (the enum lacks null), ``$ref`` with siblings, and allOf/anyOf/oneOf.
         inner = {k: v for k, v in node.items() if k not in _ANNOTATIONS and not k.startswith("x-")}
-        if inner:  # no assertions at all already accepts null
+        if inner:  # a schema without assertions already accepts null
             for key in inner:
                 del node[key]
             node["anyOf"] = [inner, {"type": "null"}]
+            union = inner
+    _cheap_null(node)
+    unions += [u for u in {id(node): node, id(union): union}.values() if "anyOf" in u or "oneOf" in u]
+
+
+def _cheap_null(node: dict[str, Any]) -> None:
+    """Speed up ``anyOf [X, {type: null}]`` (ours and the spec's): failing branches cost error objects.
+
+    A plain typed X alone under the node merges into ``type: [T, "null"]`` (``None`` joins its enum):
+    the same instances are valid.  Otherwise the null branch goes first, so a null passes at once.
+    """
+    branches = node.get("anyOf")
+    if not isinstance(branches, list):
+        return
+    nulls = [b for b in branches if isinstance(b, dict) and b.get("type") == "null"]
+    if len(nulls) != 1 or not nulls[0].keys() <= _ANNOTATIONS | {"type"}:
+        return
+    others = [b for b in branches if b is not nulls[0]]
+    other = others[0]
+    if (
+        len(others) == 1
+        and isinstance(other.get("type"), str)
+        and not other.keys() & _COMPOSITE
+        and all(k in _ANNOTATIONS or k.startswith("x-") for k in node if k != "anyOf")
+    ):
+        del node["anyOf"]
+        node.update({k: v for k, v in other.items() if k not in node})
+        node["type"] = [other["type"], "null"]
+        if isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+    else:
+        node["anyOf"] = [nulls[0], *others]
+
+
+def _tags(schema: dict[str, Any], prop: str, schemas: dict[str, Any], depth: int = 0) -> set[str] | None:
+    """Tag values a valid instance of ``schema`` must carry in ``prop``, or None if it is not bound."""
+    if depth > 8:
+        return None
+    if "$ref" in schema:  # siblings only narrow further, so the target's tags still bound it
+        return _tags(schemas[schema["$ref"].rsplit("/", 1)[1]], prop, schemas, depth + 1)
+    if "x-dispatch" in schema:  # a nested union already converted
+        rule = schema["x-dispatch"]
+        return set(rule["mapping"]) if rule["property"] == prop and not rule["loose"] else None
+    if branches := schema.get("anyOf") or schema.get("oneOf"):  # valid means one branch is
+        found = [_tags(b, prop, schemas, depth + 1) for b in branches]
+        return None if None in found else set().union(*found)  # type: ignore[arg-type]
+    if parts := [t for s in schema.get("allOf", ()) if (t := _tags(s, prop, schemas, depth + 1))]:
+        return set.intersection(*parts)  # valid means every member is
+    tag = schema.get("properties", {}).get(prop, {})
+    if "$ref" in tag:
+        tag = schemas[tag["$ref"].rsplit("/", 1)[1]]
+    values = [tag["const"]] if "const" in tag else tag.get("enum", [None])
+    required = schema.get("type") == "object" and prop in schema.get("required", ())
+    return set(values) if required and all(isinstance(v, str) for v in values) else None
+
+
+def _add_dispatch(node: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Replace a tagged ``oneOf``/``anyOf`` by ``x-dispatch``, which only tries the branches its tag allows.
+
+    A plain validator tries every branch (the spec's discriminators have no mapping, most unions have
+    none at all): ~50 for a Responses stream event, 5-7 ms per body.  The mapping comes from the
+    branches themselves (``type: object``, tag required, tag ``const``/``enum``); the tag is the
+    discriminator's property, else "type".  Branches without such a tag stay in ``loose`` and are
+    always tried, so the keyword accepts exactly what the original did.
+    """
+    discriminator = node.pop("discriminator", None)
+    prop = discriminator["propertyName"] if isinstance(discriminator, dict) else "type"
+    keyword = next((k for k in ("oneOf", "anyOf") if isinstance(node.get(k), list)), None)
+    if keyword is None:
+        return
+    mapping: dict[str, list[Any]] = {}
+    loose: list[Any] = []
+    for branch in node[keyword]:
+        tags = _tags(branch, prop, schemas)
+        for tag in sorted(tags or ()):
+            mapping.setdefault(tag, []).append(branch)
+        if tags is None:
+            loose.append(branch)
+    if mapping:
+        rule = {"keyword": keyword, "property": prop, "mapping": mapping, "loose": loose}
+        node["x-dispatch"] = rule
+        del node[keyword]
+
+
+def _dispatch(validator: Any, rule: dict[str, Any], instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """The ``x-dispatch`` keyword: ``oneOf``/``anyOf`` over the branches the instance's tag selects."""
+    prop, mapping = rule["property"], rule["mapping"]
+    tag = instance.get(prop) if validator.is_type(instance, "object") else None
+    candidates = [*mapping.get(tag, ()), *rule["loose"]] if isinstance(tag, str) else rule["loose"]
+    if not candidates:
+        known = ", ".join(sorted(mapping)[:8]) + (", ..." if len(mapping) > 8 else "")
+        what = f"{prop!r} is a required property" if tag is None else f"{tag!r} is not a known {prop}"
+        yield ValidationError(
+            f"{what} (known: {known})"
+            if validator.is_type(instance, "object")
+            else f"{_excerpt(instance)} is not of type 'object'"
+        )
+        return
+    errors: list[ValidationError] = []
+    passed = 0
+    for index, branch in enumerate(candidates):
+        found = list(validator.descend(instance, branch, schema_path=index))
+        passed += not found
+        errors += found
+        if passed and rule["keyword"] == "anyOf":
+            return
+    if passed > 1:
+        yield ValidationError(f"{_excerpt(instance)} is valid under more than one oneOf branch")
+    elif passed == 0 and len(candidates) == 1:
+        yield from errors  # the branch its tag picked: its own errors are the precise ones
+    elif passed == 0:
+        yield ValidationError(
+            f"{_excerpt(instance)} is not valid under any of the given schemas", context=errors
+        )
+
+
+_Validator = validators.extend(Draft202012Validator, {"x-dispatch": _dispatch})
 
 
 def _excerpt(value: Any) -> str:
@@ -126,117 +238,116 @@ def _media_type(content_type: str) -> str:
 
 
 def _is_opaque(schema: dict[str, Any]) -> bool:
-    """A bare string schema (binary audio, file content, SDP): the bytes have no JSON structure to check."""
+    """A bare string schema (binary audio, file content, SDP): bytes without JSON structure to check."""
     return schema.get("type") == "string" and "$ref" not in schema
 
 
+def _parse(body: bytes, where: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise SpecError(f"body is not JSON{where}: {exc}: {body[:_EXCERPT]!r}") from None
+
+
 def _sse_payloads(body: bytes) -> Iterator[str]:
-    """Data payloads of an SSE body: ``data:`` lines of one frame joined by newlines (per the SSE spec)."""
+    """Data payloads of an SSE body: the ``data:`` lines of a frame joined by newlines (SSE rules)."""
     data: list[str] = []
-    # Not str.splitlines(): it also splits on U+2028 etc., which may appear raw inside JSON strings.
-    for line in re.split(r"\r\n|\r|\n", body.decode("utf-8")):
+    # Not str.splitlines(): it also splits on U+2028 etc., which JSON strings may carry raw.
+    for line in [*re.split(r"\r\n|\r|\n", body.decode("utf-8")), ""]:  # "" ends an unterminated frame
         if not line:
             if data:
                 yield "\n".join(data)
-                data = []
+            data = []
             continue
         field, _, value = line.partition(":")
         if field == "data":  # comments (":...") and event:/id:/retry: lines carry no payload
             data.append(value[1:] if value.startswith(" ") else value)
-    if data:  # a final frame without the trailing blank line
-        yield "\n".join(data)
 
 
-def _compile_template(template: str) -> re.Pattern[str]:
-    """Regex for a path template; the last ``{param}`` may span slashes (model ids like ``org/name``)."""
+def _route(template: str, documented: bool) -> tuple[re.Pattern[str], int, str | None]:
+    """(regex, literal segment count, template or None) for a path template.
+
+    The template's last ``{param}`` may span slashes: model ids look like ``org/name``.
+    """
     parts = re.split(r"(\{[^}]+\})", template)
     last = max((i for i, p in enumerate(parts) if p.startswith("{")), default=-1)
-    pattern = "".join(
-        ("(?P<last>.+)" if i == last else "[^/]+") if p.startswith("{") else re.escape(p) for i, p in enumerate(parts)
+    regex = "".join(
+        ("(?P<last>.+)" if i == last else "[^/]+") if p.startswith("{") else re.escape(p)
+        for i, p in enumerate(parts)
     )
-    return re.compile(pattern + r"\Z")
+    literals = sum("{" not in s for s in template.split("/")[1:])
+    return re.compile(regex + r"\Z"), literals, template if documented else None
 
 
 class Spec:
-    """The rewritten spec plus cached validators (one per schema name) and a path router."""
+    """The rewritten spec document, cached validators (one per schema name) and a path router."""
 
-    def __init__(self, document: dict[str, Any], undocumented: tuple[str, ...] = UNDOCUMENTED_PATHS) -> None:
+    def __init__(self, document: dict[str, Any], undocumented: tuple[str, ...] = UNDOCUMENTED_PATHS):
         self.document = document
-        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(document))
-        self._validators: dict[str, Draft202012Validator] = {}
-        # (regex, number of literal segments, template or None for undocumented).  Variants keyed
-        # "/responses?beta=true" are skipped: a served URL path never carries the query.
-        self._routes = [
-            (_compile_template(t), sum(1 for s in t.split("/") if s and "{" not in s), t if t in document["paths"] else None)
-            for t in [*document["paths"], *undocumented]
-            if "?" not in t
-        ]
+        resource = DRAFT202012.create_resource(document)
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        self._validators: dict[str, Any] = {}
+        # "/responses?beta=true" variants are left out: a served URL path never holds a query.
+        self._routes = [_route(t, True) for t in document["paths"] if "?" not in t]
+        self._routes += [_route(t, False) for t in undocumented]
         self._route_cache: dict[str, str | None] = {}
 
-    # -- schemas -----------------------------------------------------------------------------------
-    def validator(self, schema_name: str) -> Draft202012Validator:
-        """Cached validator for a component name, or for a ``#/...`` JSON pointer into the spec."""
-        validator = self._validators.get(schema_name)
-        if validator is None:
+    def validator(self, schema_name: str) -> Draft202012Validator:  # our subclass with x-dispatch
+        """Cached validator for a component schema name or a ``#/...`` JSON pointer into the spec."""
+        if (validator := self._validators.get(schema_name)) is None:
             pointer = schema_name if schema_name.startswith("#/") else f"#/components/schemas/{schema_name}"
-            if not schema_name.startswith("#/") and schema_name not in self.document["components"]["schemas"]:
+            if pointer != schema_name and schema_name not in self.document["components"]["schemas"]:
                 raise SpecError(f"the spec has no component schema named {schema_name!r}")
-            validator = Draft202012Validator({"$ref": SPEC_URI + pointer}, registry=self._registry)
+            validator = _Validator({"$ref": SPEC_URI + pointer}, registry=self._registry)
             self._validators[schema_name] = validator
         return validator
 
-    def validate(self, schema_name: str, instance: object) -> None:
-        """Raise ``SpecError`` unless ``instance`` is valid against ``schema_name``."""
-        self._check(schema_name, instance, "")
-
-    def _check(self, schema_name: str, instance: object, where: str) -> None:
+    def validate(self, schema_name: str, instance: object, where: str = "") -> None:
+        """Raise ``SpecError`` unless ``instance`` is valid; ``where`` adds context to the message."""
         validator = self.validator(schema_name)
-        if next(validator.iter_errors(instance), None) is None:  # fast path: stops at nothing
+        if next(validator.iter_errors(instance), None) is None:  # fast path: no error objects built
             return
-        error: ValidationError = best_match(validator.iter_errors(instance))  # the most specific error
+        error: ValidationError = best_match(validator.iter_errors(instance))  # the most specific one
+        # best_match stops at an anyOf/oneOf whose branches tie: say what the typed branches missed.
+        why = "; ".join(f"{e.json_path}: {e.message}" for e in error.context if e.validator != "type")
         raise SpecError(
             f"{schema_name}{where}: at {error.json_path}: {error.message}\n"
-            f"  failing part: {_excerpt(error.instance)}\n  document: {_excerpt(instance)}"
+            + (f"  because: {why[: _EXCERPT * 2]}\n" if why else "")
+            + f"  failing part: {_excerpt(error.instance)}\n  document: {_excerpt(instance)}"
         )
 
-    # -- routing -----------------------------------------------------------------------------------
     def path_template(self, path: str) -> str | None:
         """The spec's template serving ``path`` (with or without ``/v1``), or ``None`` if undocumented."""
-        if path.startswith("/v1/") or path == "/v1":
-            path = path[3:]
+        path = path[3:] if path.startswith("/v1/") else path
         if path not in self._route_cache:
-            best: tuple[tuple[int, bool], str | None] | None = None
+            best: tuple[tuple[int, bool], str | None] = ((-1, False), None)
             for regex, literals, template in self._routes:
-                match = regex.match(path)
-                if match:
-                    # More literal segments first, then no slash swallowed by the spanning parameter.
-                    spans = "last" in regex.groupindex and "/" in match["last"]
-                    rank = (literals, not spans)
-                    if best is None or rank > best[0]:
-                        best = (rank, template)
-            self._route_cache[path] = best[1] if best else None
+                if match := regex.match(path):
+                    # Literal segments beat parameters; then prefer no slash inside the last parameter.
+                    rank = (literals, "last" not in regex.groupindex or "/" not in match["last"])
+                    best = max(best, (rank, template), key=lambda b: b[0])
+            self._route_cache[path] = best[1]
         return self._route_cache[path]
 
     def _documented(self, method: str, path: str, status: int) -> tuple[str, str, dict[str, Any]]:
-        """(template, status key, content map) of a documented 2xx response; SpecError otherwise."""
-        template = self.path_template(path)
+        """(template, status key, content map) of a documented 2xx response; ``SpecError`` otherwise."""
         where = f"{method.upper()} {path} -> {status}"
-        if template is None:
+        if (template := self.path_template(path)) is None:
             raise SpecError(f"{where}: path not documented in the spec")
         operation = self.document["paths"][template].get(method.lower())
-        if method.lower() not in _HTTP_METHODS or operation is None:
+        if method.lower() not in _METHODS or operation is None:
             raise SpecError(f"{where}: the spec has no {method.upper()} operation on {template}")
         responses = operation["responses"]
         key = str(status) if str(status) in responses else "200"
         if not 200 <= status < 300 or key not in responses:
-            raise SpecError(f"{where}: the spec documents no {status} response for {method.upper()} {template}")
+            raise SpecError(f"{where}: the spec documents no {status} response for {template}")
         response = responses[key]
-        if "$ref" in response:  # e.g. "#/components/responses/TooManyRequests"
+        if "$ref" in response:  # "#/components/responses/TooManyRequests"
             response = self.document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
         return template, key, response.get("content", {})
 
     def _target(self, method: str, path: str, status: int, content_type: str) -> str | None:
-        """Schema name (or ``#/`` pointer) for a response; ``None`` for opaque bytes; else SpecError."""
+        """Schema name (or ``#/`` pointer) of a response; ``None`` for opaque bytes; else SpecError."""
         if status >= 400 and self.path_template(path) is not None:
             return "ErrorResponse"
         template, key, content = self._documented(method, path, status)
@@ -247,36 +358,34 @@ class Spec:
             ):
                 return None  # e.g. audio/mpeg served where the spec says application/octet-stream
             raise SpecError(
-                f"{method.upper()} {path} -> {status}: the spec documents no {media or 'typeless'} body"
-                f" for {method.upper()} {template} (only {sorted(content) or 'no body'})"
+                f"{method.upper()} {path} -> {status}: the spec documents no {media or 'untyped'} body"
+                f" for {template} (only {sorted(content) or 'no body'})"
             )
         schema = content[media]["schema"]
         if _is_opaque(schema):
             return None
-        ref = schema.get("$ref", "")
-        if ref.startswith("#/components/schemas/"):
+        if (ref := schema.get("$ref", "")).startswith("#/components/schemas/"):
             return ref.rsplit("/", 1)[1]
         # An inline schema (e.g. a oneOf of transcription shapes): address it by JSON pointer.
-        escape = lambda s: s.replace("~", "~0").replace("/", "~1")  # noqa: E731
-        return f"#/paths/{escape(template)}/{method.lower()}/responses/{key}/content/{escape(media)}/schema"
+        parts = ["paths", template, method.lower(), "responses", key, "content", media, "schema"]
+        return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
     def response_schema(self, method: str, path: str, status: int, content_type: str) -> str | None:
-        """Component name (or ``#/`` pointer for inline schemas) of a response body; ``None`` if none."""
+        """Component name (a ``#/`` pointer for inline schemas) of a response body, else ``None``."""
         try:
             return self._target(method, path, status, content_type)
         except SpecError:
             return None
 
     def validate_response(self, method: str, path: str, status: int, content_type: str, body: bytes) -> int:
-        """Validate a raw body; return how many JSON objects were checked (0 for opaque or empty bodies)."""
+        """Validate a raw body; return how many JSON objects were checked (0: opaque or empty body)."""
         if not body and status < 400 and not self._documented(method, path, status)[2]:
-            return 0  # the spec documents no body and none was sent (e.g. DELETE /responses/{id})
-        target = self._target(method, path, status, content_type)
-        if target is None:
+            return 0  # the spec documents no body and none came (DELETE /containers/{container_id})
+        if (target := self._target(method, path, status, content_type)) is None:
             return 0
         label = f" ({method.upper()} {path} -> {status})"
         if _media_type(content_type) != "text/event-stream" or status >= 400:
-            self._check(target, _parse(body, label), label)
+            self.validate(target, _parse(body, label), label)
             return 1
         count = 0
         for index, payload in enumerate(_sse_payloads(body)):
@@ -284,50 +393,47 @@ class Spec:
                 continue
             where = f"{label} event #{index}"
             obj = _parse(payload.encode(), where)
-            # Mid-stream failures are sent as {"error": {...}} frames instead of stream events.
-            self._check("ErrorResponse" if isinstance(obj, dict) and "error" in obj else target, obj, where)
+            # A failure mid-stream arrives as an {"error": {...}} frame instead of a stream event.
+            self.validate("ErrorResponse" if isinstance(obj, dict) and "error" in obj else target, obj, where)
             count += 1
         return count
 
 
-def _parse(body: bytes, where: str) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise SpecError(f"body is not JSON{where}: {exc}: {body[:_EXCERPT]!r}") from None
-
-
-# -- httpx2 event hooks (the openai SDK and Starlette's TestClient both sit on httpx2) ------------------
-def _check_response(spec: Spec, response: httpx2.Response, seen: list[Any] | None) -> None:
-    request = response.request
-    if spec.path_template(request.url.path) is None:
-        return  # /health, /metrics and FakeAI extensions: nothing in the spec to hold them to
+# -- httpx2 event hooks (the openai SDK and Starlette's TestClient both sit on httpx2) ---------------
+def _check(spec: Spec, response: httpx2.Response, seen: list[Any] | None) -> None:
+    path = response.request.url.path
+    if spec.path_template(path) is None:
+        return  # /health, /metrics, FakeAI extensions: nothing in the spec to hold them to
+    content_type = response.headers.get("content-type", "")
     count = spec.validate_response(
-        request.method, request.url.path, response.status_code, response.headers.get("content-type", ""), response.content
+        response.request.method, path, response.status_code, content_type, response.content
     )
     if seen is not None:
-        seen.append((request.url.path, response.status_code, count))
+        seen.append((path, response.status_code, count))
 
 
 def response_hook(spec: Spec, seen: list[Any] | None = None) -> Callable[[httpx2.Response], None]:
-    """``httpx2.Client(event_hooks={"response": [response_hook(spec)]})``: validate every documented response.
+    """For ``httpx2.Client(event_hooks={"response": [...]})``: validate every documented response.
 
-    Reading the body here is safe: httpx2 caches it, so the SDK (even a streaming call) reads it again.
-    Appends ``(path, status, count)`` to ``seen`` for each validated (not skipped) response.
+    Reading the body here is safe: httpx2 keeps it, so the caller (even a streaming SDK call) reads it
+    again.  It does wait for the whole stream, which test transports buffer anyway.  Appends
+    ``(path, status, count)`` to ``seen`` for each validated response; skipped ones are not recorded.
     """
 
     def hook(response: httpx2.Response) -> None:
         response.read()
-        _check_response(spec, response, seen)
+        _check(spec, response, seen)
 
     return hook
 
 
-def async_response_hook(spec: Spec, seen: list[Any] | None = None) -> Callable[[httpx2.Response], Awaitable[None]]:
+def async_response_hook(
+    spec: Spec, seen: list[Any] | None = None
+) -> Callable[[httpx2.Response], Awaitable[None]]:
     """The ``httpx2.AsyncClient`` twin of ``response_hook``."""
 
     async def hook(response: httpx2.Response) -> None:
         await response.aread()
-        _check_response(spec, response, seen)
+        _check(spec, response, seen)
 
     return hook

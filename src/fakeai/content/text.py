@@ -46,7 +46,7 @@ class Prose:
 
     def __init__(self, encoding: Encoding, sentences: list[str]) -> None:
         def single(pieces: tuple[str, ...]) -> bool:
-            return all(len(encoding.encode(p)) == 1 for p in pieces)
+            return all(len(encoding.encode_ordinary(p)) == 1 for p in pieces)
 
         self.openers: list[tuple[str, ...]] = []  # a sentence that starts the text
         self.followers: list[tuple[str, ...]] = []  # the same sentences after another one

@@ -19,7 +19,9 @@ ENCODINGS = ("o200k_base", "cl100k_base", "o200k_harmony", "llama3", "qwen3")
 class Encoding(Protocol):
     name: str
 
-    def encode(self, text: str) -> list[int]: ...
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Token ids of text, special-token strings included as plain text (as OpenAI counts them)."""
+        ...
 
     def decode(self, tokens: list[int]) -> str: ...
 
@@ -53,4 +55,4 @@ class Tokenizers:
 
     def count(self, name: str, text: str) -> int:
         """Token count of ``text`` (the encoding must be loaded or loadable)."""
-        return len(self.get(name).encode(text)) if text else 0
+        return len(self.get(name).encode_ordinary(text)) if text else 0

@@ -13,7 +13,6 @@ from fakeai.api.chat.protocol import (
     AssistantMessage,
     ChatCompletionRequest,
     Content,
-    FunctionMessage,
     RefusalPart,
     TextPart,
 )
@@ -65,21 +64,19 @@ def render(request: ChatCompletionRequest) -> list[str]:
 def count_prompt_tokens(encoding: Encoding, request: ChatCompletionRequest) -> int:
     total = REPLY_PRIMER
     for message in request.messages:
-        total += PER_MESSAGE + len(encoding.encode(message.__struct_config__.tag))
+        total += PER_MESSAGE + len(encoding.encode_ordinary(message.__struct_config__.tag))
         text, other = content_text(message.content)
-        total += len(encoding.encode(text)) + other * NON_TEXT_PART_TOKENS
+        total += len(encoding.encode_ordinary(text)) + other * NON_TEXT_PART_TOKENS
         name = getattr(message, "name", None)
         if name:
-            total += PER_NAME + len(encoding.encode(name))
+            total += PER_NAME + len(encoding.encode_ordinary(name))
         if isinstance(message, AssistantMessage):
             for call in message.tool_calls or ():
-                total += len(encoding.encode(call.function.name + call.function.arguments))
+                total += len(encoding.encode_ordinary(call.function.name + call.function.arguments))
             if message.function_call is not None:
                 call = message.function_call
-                total += len(encoding.encode(call.name + call.arguments))
-        elif isinstance(message, FunctionMessage):
-            pass  # content and name already counted
+                total += len(encoding.encode_ordinary(call.name + call.arguments))
     definitions = request.tools or request.functions
     if definitions:
-        total += len(encoding.encode(msgspec.json.encode(definitions).decode()))
+        total += len(encoding.encode_ordinary(msgspec.json.encode(definitions).decode()))
     return total

@@ -27,7 +27,7 @@ def _prompts(prompt: str | list[object], encoding: Encoding) -> list[tuple[str, 
         code="invalid_type",
     )
     if isinstance(prompt, str):
-        return [(prompt, len(encoding.encode(prompt)))]
+        return [(prompt, len(encoding.encode_ordinary(prompt)))]
     if not prompt:
         raise InvalidRequestError(
             "Invalid 'prompt': empty array. Expected an array with minimum length 1, but got an empty array "
@@ -36,7 +36,7 @@ def _prompts(prompt: str | list[object], encoding: Encoding) -> list[tuple[str, 
             code="empty_array",
         )
     if all(isinstance(p, str) for p in prompt):
-        return [(p, len(encoding.encode(p))) for p in prompt]  # type: ignore[arg-type]
+        return [(p, len(encoding.encode_ordinary(p))) for p in prompt]  # type: ignore[arg-type]
     if all(type(p) is int for p in prompt):
         return [_token_prompt(prompt, encoding)]  # type: ignore[arg-type]
     if all(isinstance(p, list) and p and all(type(t) is int for t in p) for p in prompt):

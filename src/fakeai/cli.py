@@ -1,0 +1,70 @@
+"""The ``fakeai`` command.
+
+``fakeai server`` flags are generated from the ``Settings`` fields (``ttft_ms`` -> ``--ttft-ms``), so every
+setting has a flag and every flag reaches the server. A flag left out does not override the environment or
+the config file (precedence: CLI > ``FAKEAI_*`` env > config file > default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from fakeai import __version__
+from fakeai.settings import Settings
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    for name, field in Settings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        help_text = f"{field.description} (env FAKEAI_{name.upper()}; default {field.default!r})"
+        annotation = field.annotation
+        args = typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # X | None
+            annotation = next(a for a in args if a is not type(None))
+            args = typing.get_args(annotation)
+        if annotation is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                                help=help_text)  # fmt: skip
+        elif typing.get_origin(annotation) is typing.Literal:
+            parser.add_argument(flag, dest=name, choices=args, default=None, help=help_text,
+                                type=str.lower)  # fmt: skip
+        else:
+            kind: Any = annotation if annotation in (int, float, Path) else str
+            parser.add_argument(flag, dest=name, type=kind, default=None, help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fakeai", description="An OpenAI-compatible server that simulates LLM inference."
+    )
+    parser.add_argument("--version", action="version", version=f"fakeai {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    server = commands.add_parser("server", help="run the API server")
+    _add_setting_flags(server)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    given = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name) is not None}
+    return Settings(**given)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "server":
+        try:
+            settings = settings_from_args(args)
+        except (ValidationError, ValueError, OSError) as exc:
+            print(f"fakeai: invalid settings: {exc}", file=sys.stderr)
+            return 2
+        from fakeai.server.runner import serve  # the HTTP servers are imported only to serve
+
+        serve(settings)
+    return 0
