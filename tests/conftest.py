@@ -34,7 +34,8 @@ def spec() -> Spec:
     loaded = load_spec()
     if loaded is None:
         pytest.skip(
-            "OpenAI spec not found: set FAKEAI_OPENAPI_SPEC or place it at ../shared/reference/openai-openapi.json"
+            "OpenAI spec not found: set FAKEAI_OPENAPI_SPEC or put it at "
+            "../shared/reference/openai-openapi.json"
         )
     return loaded
 
@@ -60,7 +61,9 @@ def validated() -> list[tuple[str, int, int]]:
 
 
 @pytest.fixture
-def http(make_app: Callable[..., Starlette], optional_spec: Spec | None, validated: list) -> Iterator[TestClient]:
+def http(
+    make_app: Callable[..., Starlette], optional_spec: Spec | None, validated: list
+) -> Iterator[TestClient]:
     """A raw sync HTTP client on a fresh app; spec-valid bodies are asserted on every response."""
     with TestClient(make_app(), raise_server_exceptions=False) as client:
         if optional_spec is not None:

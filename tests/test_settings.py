@@ -12,7 +12,12 @@ from fakeai import Settings
 
 def test_defaults() -> None:
     settings = Settings()
-    assert (settings.host, settings.port, settings.workers, settings.server) == ("127.0.0.1", 8000, 1, "granian")
+    assert (settings.host, settings.port, settings.workers, settings.server) == (
+        "127.0.0.1",
+        8000,
+        1,
+        "granian",
+    )
     assert settings.max_request_bytes == 32 * 1024 * 1024
 
 

@@ -2,7 +2,7 @@
 
 __version__ = "0.4.0.dev0"  # before the imports: modules below read it
 
-from fakeai.app import create_app  # noqa: E402
-from fakeai.settings import Settings  # noqa: E402
+from fakeai.app import create_app
+from fakeai.settings import Settings
 
 __all__ = ["Settings", "__version__", "create_app"]

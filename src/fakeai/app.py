@@ -39,8 +39,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Loading a vocabulary takes up to a second: do it in the background so /health answers at once
-        # and the first request of each model family does not pay for it.
+        # Building a vocabulary takes 0.3-0.9 s and holds the GIL (native code), so it stalls the event
+        # loop wherever it runs. Load them all right at start, while /health (liveness) already answers
+        # and /health/ready says "loading", instead of stalling whichever request first needs one.
         warm = asyncio.create_task(asyncio.to_thread(_warm, state))
         yield
         warm.cancel()
@@ -66,6 +67,7 @@ def _warm(state: AppState) -> None:
     names = {card.tokenizer for card in state.catalog.list()}
     for name in sorted(names, key=lambda n: n != "o200k_base"):  # the most used first
         state.prose.get(name)
+    state.ready = True
 
 
 async def _fakeai_error(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,8 @@ class AppState:
     prose: ProseLibrary
     engine: Engine
     started_at: float = field(default_factory=time.time)
+    #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
+    ready: bool = False
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:

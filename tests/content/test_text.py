@@ -33,7 +33,9 @@ def test_text_retokenizes_to_exactly_its_piece_count(
     rng = random.Random(encoding)
     for _ in range(200):
         limit = rng.randint(1, 600)
-        completion = compose(prose, rng, limit=limit, ignore_eos=rng.random() < 0.5, continuation=continuation)
+        completion = compose(
+            prose, rng, limit=limit, ignore_eos=rng.random() < 0.5, continuation=continuation
+        )
         assert 1 <= len(completion.pieces) <= limit
         assert len(tokenizer.encode_ordinary(completion.text)) == len(completion.pieces)
 

@@ -5,12 +5,15 @@ The spec lives outside the project (it must not be copied in): ``$FAKEAI_OPENAPI
 file is absent; callers then ``pytest.skip(SPEC_MISSING)``.
 
 The spec claims OpenAPI 3.1 (JSON Schema 2020-12) but still carries 3.0-era keywords that a 2020-12
-validator misreads (``shared/reference/README.md``), so ``_fix`` rewrites it once per process before
-any validator is built.  Formats (``unixtime``, ``date``, ...) stay annotations: no format checker.
+validator misreads (``shared/reference/README.md``), so ``_fix`` rewrites it once per process:
+``nullable``, boolean ``exclusiveMinimum``, ``$recursiveRef``, duplicate ``required``; formats
+(``unixtime``...) stay annotations because no format checker is passed.  Two more rewrites only buy
+speed and accept exactly the same bodies: ``_cheap_null`` and ``x-dispatch`` (tagged unions).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -26,13 +29,16 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 ENV_VAR = "FAKEAI_OPENAPI_SPEC"
-SPEC_MISSING = f"OpenAI OpenAPI spec not found: set ${ENV_VAR} or add ../shared/reference/openai-openapi.json"
+# tests/contract/spec.py -> parents[2] is the project root (the directory holding pyproject.toml).
+DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-openapi.json"
+SPEC_MISSING = f"OpenAI OpenAPI spec not found: set ${ENV_VAR} or provide {DEFAULT_PATH}"
 # The rewritten spec is registered under this URI; ``.invalid`` guarantees nothing is ever fetched.
 SPEC_URI = "https://openai-openapi.invalid/openapi.json"
 # FakeAI routes outside the spec that a spec template would swallow (the spanning last ``{model}`` of
 # ``/models/{model}`` matches ``/models/x/capabilities``).  Matching one of these means "undocumented".
 UNDOCUMENTED_PATHS: tuple[str, ...] = ("/models/{model}/capabilities",)
 
+_LOCAL = "/components/schemas/"
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 # Values that are JSON data, not schemas: skipping them keeps data intact and the rewrite fast.
 _DATA_KEYS = frozenset({"example", "examples", "default", "const", "enum", "x-oaiMeta"})
@@ -51,10 +57,7 @@ class SpecError(AssertionError):
 
 def spec_path() -> Path | None:
     """Where the spec is, or ``None`` if the file does not exist."""
-    if env := os.environ.get(ENV_VAR):
-        path = Path(env)
-    else:  # tests/contract/spec.py -> parents[2] is the project root (it holds pyproject.toml)
-        path = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-openapi.json"
+    path = Path(env) if (env := os.environ.get(ENV_VAR)) else DEFAULT_PATH
     return path if path.is_file() else None
 
 
@@ -65,18 +68,38 @@ def load_spec() -> Spec | None:
         return None
     with path.open("rb") as f:
         doc = json.load(f)
+    _document_completion_stream(doc)
     unions: list[dict[str, Any]] = []
     for name, schema in doc["components"]["schemas"].items():
         _fix(schema, name, unions)
     for item in doc["paths"].values():  # inline response schemas (audio transcriptions, deletes)
         _fix(item, None, unions)
-    for union in unions:  # after _fix: tag values are read from the final branch schemas
+    for union in unions:  # after _fix, so tags are read from the final branch schemas
         _add_dispatch(union, doc["components"]["schemas"])
     return Spec(doc)
 
 
+def _document_completion_stream(doc: dict[str, Any]) -> None:
+    """Give ``POST /completions`` the SSE schema the spec only describes in prose.
+
+    OpenAI (and vLLM) stream legacy completions as ``CreateCompletionResponse`` objects, with
+    ``finish_reason: null`` on every chunk but a choice's last and ``usage: null`` before the usage chunk
+    (with ``include_usage``). The spec documents no ``text/event-stream`` body there and its schema allows
+    neither null, so this adds ``CompletionStreamChunk``: the same schema with just those two nulls allowed.
+    """
+    schemas = doc["components"]["schemas"]
+    chunk = copy.deepcopy(schemas["CreateCompletionResponse"])
+    choice = chunk["properties"]["choices"]["items"]["properties"]
+    choice["finish_reason"] = {"anyOf": [choice["finish_reason"], {"type": "null"}]}
+    chunk["properties"]["usage"] = {"anyOf": [chunk["properties"]["usage"], {"type": "null"}]}
+    schemas["CompletionStreamChunk"] = chunk
+    content = doc["paths"]["/completions"]["post"]["responses"]["200"]["content"]
+    content.setdefault("text/event-stream", {"schema": {"$ref": f"#{_LOCAL}CompletionStreamChunk"}})
+
+
+# -- rewriting the spec into plain JSON Schema 2020-12 ---------------------------------------------------
 def _fix(node: Any, component: str | None, unions: list[dict[str, Any]]) -> None:
-    """Rewrite a schema subtree in place, children first; collect ``anyOf``/``oneOf`` nodes."""
+    """Rewrite a schema subtree in place, children first; collect its ``anyOf``/``oneOf`` nodes."""
     if isinstance(node, list):
         for item in node:
             _fix(item, component, unions)
@@ -93,7 +116,7 @@ def _fix(node: Any, component: str | None, unions: list[dict[str, Any]]) -> None
     if node.get("$recursiveRef") == "#" and component:
         # 2019-09 recursion, unknown to 2020-12 (which would accept anything there): use the component.
         del node["$recursiveRef"]
-        node["$ref"] = f"#/components/schemas/{component}"
+        node["$ref"] = f"#{_LOCAL}{component}"
     node.pop("$recursiveAnchor", None)
     # OpenAPI 3.0 boolean form: ``minimum: 0, exclusiveMinimum: true`` means "> 0".
     if isinstance(node.get("exclusiveMinimum"), bool) and node.pop("exclusiveMinimum") and "minimum" in node:
@@ -111,7 +134,10 @@ def _fix(node: Any, component: str | None, unions: list[dict[str, Any]]) -> None
             node["anyOf"] = [inner, {"type": "null"}]
             union = inner
     _cheap_null(node)
-    unions += [u for u in {id(node): node, id(union): union}.values() if "anyOf" in u or "oneOf" in u]
+    # Unions get x-dispatch later; discriminators (none has a mapping) are dropped there too.
+    for schema in (node,) if union is node else (node, union):
+        if "anyOf" in schema or "oneOf" in schema or "discriminator" in schema:
+            unions.append(schema)
 
 
 def _cheap_null(node: dict[str, Any]) -> None:
@@ -143,8 +169,9 @@ def _cheap_null(node: dict[str, Any]) -> None:
         node["anyOf"] = [nulls[0], *others]
 
 
+# -- tagged unions: try only the branches an object's "type" allows --------------------------------------
 def _tags(schema: dict[str, Any], prop: str, schemas: dict[str, Any], depth: int = 0) -> set[str] | None:
-    """Tag values a valid instance of ``schema`` must carry in ``prop``, or None if it is not bound."""
+    """Tag values any valid instance of ``schema`` carries in ``prop``; None if it is not bound."""
     if depth > 8:
         return None
     if "$ref" in schema:  # siblings only narrow further, so the target's tags still bound it
@@ -152,7 +179,7 @@ def _tags(schema: dict[str, Any], prop: str, schemas: dict[str, Any], depth: int
     if "x-dispatch" in schema:  # a nested union already converted
         rule = schema["x-dispatch"]
         return set(rule["mapping"]) if rule["property"] == prop and not rule["loose"] else None
-    if branches := schema.get("anyOf") or schema.get("oneOf"):  # valid means one branch is
+    if branches := schema.get("anyOf") or schema.get("oneOf"):  # valid means some branch is
         found = [_tags(b, prop, schemas, depth + 1) for b in branches]
         return None if None in found else set().union(*found)  # type: ignore[arg-type]
     if parts := [t for s in schema.get("allOf", ()) if (t := _tags(s, prop, schemas, depth + 1))]:
@@ -166,13 +193,13 @@ def _tags(schema: dict[str, Any], prop: str, schemas: dict[str, Any], depth: int
 
 
 def _add_dispatch(node: dict[str, Any], schemas: dict[str, Any]) -> None:
-    """Replace a tagged ``oneOf``/``anyOf`` by ``x-dispatch``, which only tries the branches its tag allows.
+    """Replace a tagged ``oneOf``/``anyOf`` by ``x-dispatch``, which tries only the branches a tag allows.
 
-    A plain validator tries every branch (the spec's discriminators have no mapping, most unions have
-    none at all): ~50 for a Responses stream event, 5-7 ms per body.  The mapping comes from the
-    branches themselves (``type: object``, tag required, tag ``const``/``enum``); the tag is the
-    discriminator's property, else "type".  Branches without such a tag stay in ``loose`` and are
-    always tried, so the keyword accepts exactly what the original did.
+    A plain validator tries every branch (the spec's discriminators have no mapping; most unions have
+    none at all): ~50 of them for a Responses stream event, 5-7 ms a body.  The mapping comes from the
+    branches (``type: object``, tag required, tag ``const``/``enum``); the tag is the discriminator's
+    property, else "type".  Untagged branches stay ``loose`` and are always tried, so the keyword
+    accepts exactly what the union did (tests/contract compares the two on the spec's examples).
     """
     discriminator = node.pop("discriminator", None)
     prop = discriminator["propertyName"] if isinstance(discriminator, dict) else "type"
@@ -188,24 +215,24 @@ def _add_dispatch(node: dict[str, Any], schemas: dict[str, Any]) -> None:
         if tags is None:
             loose.append(branch)
     if mapping:
-        rule = {"keyword": keyword, "property": prop, "mapping": mapping, "loose": loose}
-        node["x-dispatch"] = rule
+        node["x-dispatch"] = {"keyword": keyword, "property": prop, "mapping": mapping, "loose": loose}
         del node[keyword]
 
 
 def _dispatch(validator: Any, rule: dict[str, Any], instance: Any, schema: Any) -> Iterator[ValidationError]:
     """The ``x-dispatch`` keyword: ``oneOf``/``anyOf`` over the branches the instance's tag selects."""
     prop, mapping = rule["property"], rule["mapping"]
-    tag = instance.get(prop) if validator.is_type(instance, "object") else None
+    is_object = validator.is_type(instance, "object")
+    tag = instance.get(prop) if is_object else None
     candidates = [*mapping.get(tag, ()), *rule["loose"]] if isinstance(tag, str) else rule["loose"]
     if not candidates:
         known = ", ".join(sorted(mapping)[:8]) + (", ..." if len(mapping) > 8 else "")
-        what = f"{prop!r} is a required property" if tag is None else f"{tag!r} is not a known {prop}"
-        yield ValidationError(
-            f"{what} (known: {known})"
-            if validator.is_type(instance, "object")
-            else f"{_excerpt(instance)} is not of type 'object'"
-        )
+        if not is_object:
+            yield ValidationError(f"{_excerpt(instance)} is not of type 'object'")
+        elif tag is None:
+            yield ValidationError(f"{prop!r} is a required property (one of: {known})")
+        else:
+            yield ValidationError(f"{tag!r} is not a known {prop} (known: {known})")
         return
     errors: list[ValidationError] = []
     passed = 0
@@ -218,16 +245,32 @@ def _dispatch(validator: Any, rule: dict[str, Any], instance: Any, schema: Any) 
     if passed > 1:
         yield ValidationError(f"{_excerpt(instance)} is valid under more than one oneOf branch")
     elif passed == 0 and len(candidates) == 1:
-        yield from errors  # the branch its tag picked: its own errors are the precise ones
+        yield from errors  # the one branch its tag picked: its own errors are the precise ones
     elif passed == 0:
-        yield ValidationError(
-            f"{_excerpt(instance)} is not valid under any of the given schemas", context=errors
-        )
+        yield ValidationError(f"{_excerpt(instance)} is not valid under any given schema", context=errors)
 
 
-_Validator = validators.extend(Draft202012Validator, {"x-dispatch": _dispatch})
+def _validator_class(schemas: dict[str, Any]) -> type[Draft202012Validator]:
+    """Draft 2020-12 plus ``x-dispatch``, and a ``$ref`` that looks components up directly.
+
+    ``referencing`` re-resolves a ``$ref`` on every visit (URL join, JSON pointer walk: ~50 us here);
+    the spec's refs are all ``#/components/schemas/X`` in one resource without ``$id``, so a dict
+    lookup finds the same schema.  Any other ref still goes through the registry.
+    """
+    plain_ref = Draft202012Validator.VALIDATORS["$ref"]
+
+    def ref(validator: Any, ref: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        uri, _, pointer = ref.partition("#")  # the root ref carries SPEC_URI, the spec's own do not
+        local = uri in ("", SPEC_URI) and pointer.startswith(_LOCAL)
+        if (target := schemas.get(pointer[len(_LOCAL) :]) if local else None) is None:
+            yield from plain_ref(validator, ref, instance, schema)
+        else:
+            yield from validator.descend(instance, target)
+
+    return validators.extend(Draft202012Validator, {"x-dispatch": _dispatch, "$ref": ref})
 
 
+# -- small helpers -----------------------------------------------------------------------------------------
 def _excerpt(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
@@ -279,6 +322,7 @@ def _route(template: str, documented: bool) -> tuple[re.Pattern[str], int, str |
     return re.compile(regex + r"\Z"), literals, template if documented else None
 
 
+# -- the public object -----------------------------------------------------------------------------------
 class Spec:
     """The rewritten spec document, cached validators (one per schema name) and a path router."""
 
@@ -286,19 +330,20 @@ class Spec:
         self.document = document
         resource = DRAFT202012.create_resource(document)
         self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
-        self._validators: dict[str, Any] = {}
+        self._validator_class = _validator_class(document["components"]["schemas"])
+        self._validators: dict[str, Draft202012Validator] = {}
         # "/responses?beta=true" variants are left out: a served URL path never holds a query.
         self._routes = [_route(t, True) for t in document["paths"] if "?" not in t]
         self._routes += [_route(t, False) for t in undocumented]
         self._route_cache: dict[str, str | None] = {}
 
-    def validator(self, schema_name: str) -> Draft202012Validator:  # our subclass with x-dispatch
+    def validator(self, schema_name: str) -> Draft202012Validator:
         """Cached validator for a component schema name or a ``#/...`` JSON pointer into the spec."""
         if (validator := self._validators.get(schema_name)) is None:
-            pointer = schema_name if schema_name.startswith("#/") else f"#/components/schemas/{schema_name}"
+            pointer = schema_name if schema_name.startswith("#/") else f"#{_LOCAL}{schema_name}"
             if pointer != schema_name and schema_name not in self.document["components"]["schemas"]:
                 raise SpecError(f"the spec has no component schema named {schema_name!r}")
-            validator = _Validator({"$ref": SPEC_URI + pointer}, registry=self._registry)
+            validator = self._validator_class({"$ref": SPEC_URI + pointer}, registry=self._registry)
             self._validators[schema_name] = validator
         return validator
 
@@ -364,7 +409,7 @@ class Spec:
         schema = content[media]["schema"]
         if _is_opaque(schema):
             return None
-        if (ref := schema.get("$ref", "")).startswith("#/components/schemas/"):
+        if (ref := schema.get("$ref", "")).startswith(f"#{_LOCAL}"):
             return ref.rsplit("/", 1)[1]
         # An inline schema (e.g. a oneOf of transcription shapes): address it by JSON pointer.
         parts = ["paths", template, method.lower(), "responses", key, "content", media, "schema"]

@@ -43,7 +43,9 @@ def test_wrong_method_is_an_openai_405(http: TestClient) -> None:
 
 def test_body_over_the_limit_by_content_length_is_413(make_app: Callable) -> None:
     with TestClient(make_app(max_request_bytes=2048)) as http:
-        response = http.post("/v1/chat/completions", content=b"x" * 4096, headers={"content-type": "application/json"})
+        response = http.post(
+            "/v1/chat/completions", content=b"x" * 4096, headers={"content-type": "application/json"}
+        )
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "request_too_large"
         assert http.post("/v1/chat/completions", json=CHAT).status_code == 200
@@ -61,7 +63,11 @@ def test_chunked_body_over_the_limit_is_413(make_app: Callable) -> None:
 
 
 def test_default_limit_is_32_mib(http: TestClient) -> None:
-    body = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "' + b"a" * (33 * 1024 * 1024) + b'"}]}'
+    body = (
+        b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "'
+        + b"a" * (33 * 1024 * 1024)
+        + b'"}]}'
+    )
     assert http.post("/v1/chat/completions", content=body).status_code == 413
 
 

@@ -108,14 +108,13 @@ def compose(
     exactly ``limit`` tokens. A ``stop`` sequence truncates the text before its first occurrence.
     """
     if ignore_eos:
-        target = limit
+        pieces = prose.generate(rng, limit, continuation=continuation)[:limit]
+        finish = "length"
     else:
         target = max(rng.randint(NATURAL_MIN_TOKENS, NATURAL_MAX_TOKENS), min_tokens)
-    pieces = prose.generate(rng, limit if ignore_eos else min(target, limit + 1), continuation=continuation)
-    finish = "stop"
-    if ignore_eos or len(pieces) > limit:
+        pieces = prose.generate(rng, min(target, limit + 1), continuation=continuation)
+        finish = "length" if len(pieces) > limit else "stop"
         pieces = pieces[:limit]
-        finish = "length"
     if stop:
         cut = truncate_at_stop(pieces, stop)
         if cut is not None:

@@ -82,9 +82,10 @@ def _translate(message: str, body: bytes) -> InvalidRequestError:
                 code=f"empty_{m['kind']}",
             )
         which, code = ("minimum", "below_min_length") if m["op"] == ">=" else ("maximum", "above_max_length")
+        kind, too = m["kind"], "short" if which == "minimum" else "long"
         return InvalidRequestError(
-            f"Invalid '{name}': {m['kind']} too {'short' if which == 'minimum' else 'long'}. Expected an "
-            f"{m['kind']} with {which} length {m['limit']}, but got an {m['kind']} with length {size} instead.",
+            f"Invalid '{name}': {kind} too {too}. Expected an {kind} with {which} length {m['limit']}, "
+            f"but got an {kind} with length {size} instead.",
             param=param,
             code=f"{m['kind']}_{code}",
         )

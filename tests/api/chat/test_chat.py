@@ -55,7 +55,10 @@ def test_every_role_and_content_form_is_accepted(client: OpenAI) -> None:
             "role": "user",
             "content": [
                 {"type": "text", "text": "What is in this image?"},
-                {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.png", "detail": "low"}},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "https://example.invalid/cat.png", "detail": "low"},
+                },
             ],
         },
         {
@@ -91,7 +94,10 @@ def test_max_completion_tokens_wins_over_max_tokens(client: OpenAI) -> None:
 def test_ignore_eos_generates_exactly_max_tokens(client: OpenAI) -> None:
     for limit in (1, 64, 700):
         r = client.chat.completions.create(
-            model="meta-llama/Llama-3.1-8B-Instruct", messages=USER, max_tokens=limit, extra_body={"ignore_eos": True}
+            model="meta-llama/Llama-3.1-8B-Instruct",
+            messages=USER,
+            max_tokens=limit,
+            extra_body={"ignore_eos": True},
         )
         assert r.usage and r.usage.completion_tokens == limit
         assert r.choices[0].finish_reason == "length"
@@ -170,9 +176,8 @@ def test_unknown_model_is_created_on_first_use(client: OpenAI) -> None:
 
 
 def test_strict_models_refuses_unknown_ids(make_app: Callable) -> None:
-    with TestClient(make_app(strict_models=True)) as http:
-        with pytest.raises(openai.NotFoundError) as info:
-            sdk(http).chat.completions.create(model="acme/nope", messages=USER)
+    with TestClient(make_app(strict_models=True)) as http, pytest.raises(openai.NotFoundError) as info:
+        sdk(http).chat.completions.create(model="acme/nope", messages=USER)
     assert info.value.code == "model_not_found" and info.value.param == "model"
 
 

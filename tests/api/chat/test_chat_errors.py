@@ -26,9 +26,18 @@ CASES = [
     (_with(messages=[{"role": "wizard", "content": "x"}]), 400, "messages[0].role", "invalid_value"),
     (_with(messages=[{"role": "user"}]), 400, "messages[0].content", "missing_required_parameter"),
     (_with(messages=[{"role": "user", "content": 5}]), 400, "messages[0].content", "invalid_type"),
-    (_with(messages=[{"role": "user", "content": [{"type": "hologram"}]}]), 400, "messages[0].content[0].type",
-     "invalid_value"),
-    (_with(messages=[{"role": "tool", "content": "x"}]), 400, "messages[0].tool_call_id", "missing_required_parameter"),
+    (
+        _with(messages=[{"role": "user", "content": [{"type": "hologram"}]}]),
+        400,
+        "messages[0].content[0].type",
+        "invalid_value",
+    ),
+    (
+        _with(messages=[{"role": "tool", "content": "x"}]),
+        400,
+        "messages[0].tool_call_id",
+        "missing_required_parameter",
+    ),
     (_with(max_tokens=0), 400, "max_tokens", "integer_below_min_value"),
     (_with(max_completion_tokens=-5), 400, "max_completion_tokens", "integer_below_min_value"),
     (_with(max_tokens="ten"), 400, "max_tokens", "invalid_type"),
@@ -47,13 +56,19 @@ CASES = [
     (_with(model="text-embedding-3-small"), 404, "model", "model_not_supported"),
     (_with(logprobs=True), 400, "logprobs", "unsupported_parameter"),
     (_with(response_format={"type": "json_object"}), 400, "response_format", "unsupported_value"),
-    (_with(tools=[{"type": "function", "function": {"name": "f"}}], tool_choice="required"), 400, "tool_choice",
-     "unsupported_value"),
-]  # fmt: skip
+    (
+        _with(tools=[{"type": "function", "function": {"name": "f"}}], tool_choice="required"),
+        400,
+        "tool_choice",
+        "unsupported_value",
+    ),
+]
 
 
 @pytest.mark.parametrize(("body", "status", "param", "code"), CASES)
-def test_bad_input_is_an_openai_error(http: TestClient, body: dict, status: int, param: str, code: str) -> None:
+def test_bad_input_is_an_openai_error(
+    http: TestClient, body: dict, status: int, param: str, code: str
+) -> None:
     response = http.post("/v1/chat/completions", json=body)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -65,7 +80,9 @@ def test_bad_input_is_an_openai_error(http: TestClient, body: dict, status: int,
 
 def test_malformed_json_is_a_400_without_param(http: TestClient) -> None:
     for raw in (b"{", b"", b"[1, 2]", b"null", b'{"model": "gpt-4o", "messages": [}'):
-        response = http.post("/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+        response = http.post(
+            "/v1/chat/completions", content=raw, headers={"content-type": "application/json"}
+        )
         assert response.status_code == 400, raw
         assert response.json()["error"]["type"] == "invalid_request_error"
 

@@ -21,7 +21,9 @@ def sse_payloads(body: str) -> list[object]:
 
 
 def stream_raw(http: TestClient, **body: object) -> list[object]:
-    response = http.post("/v1/chat/completions", json={"model": "gpt-4o", "messages": USER, "stream": True, **body})
+    response = http.post(
+        "/v1/chat/completions", json={"model": "gpt-4o", "messages": USER, "stream": True, **body}
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
     return sse_payloads(response.text)

@@ -127,8 +127,8 @@ class ChatService:
         card = state.catalog.resolve(request.model)
         if card.kind != "chat":
             raise NotFoundError(
-                f"This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
-                f"Did you mean to use v1/completions?",
+                "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+                "Did you mean to use v1/completions?",
                 param="model",
                 code="model_not_supported",
             )

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator
 import msgspec
 
 from fakeai.api.completions.protocol import CompletionRequest
-from fakeai.api.generation import Run, choice_rngs, compose_choices, fingerprint, stop_list, token_limit, usage
+from fakeai.api.generation import (
+    Run,
+    choice_rngs,
+    compose_choices,
+    fingerprint,
+    stop_list,
+    token_limit,
+    usage,
+)
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import FakeAIError, InvalidRequestError, ServerError
 from fakeai.server.responses import SSE_DONE, sse_event

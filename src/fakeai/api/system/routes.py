@@ -18,14 +18,16 @@ def routes(state: AppState) -> list[Route]:
         return json_response({"status": "ok"})
 
     async def ready(request: Request) -> Response:
+        """Readiness: 503 while vocabularies are still loading (requests are served, but may stall)."""
         return json_response(
             {
-                "status": "ready",
+                "status": "ready" if state.ready else "loading",
                 "version": __version__,
                 "uptime_seconds": round(time.time() - state.started_at, 3),
                 "models": len(state.catalog.list()),
                 "running_sequences": len(state.engine.running),
-            }
+            },
+            status=200 if state.ready else 503,
         )
 
     return [

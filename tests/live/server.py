@@ -1,0 +1,90 @@
+"""Start ``fakeai server`` as a real process on a free loopback port, and stop it by its PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def children(self) -> list[int]:
+        """PIDs of the server's worker processes."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+
+@contextmanager
+def live_server(
+    *flags: str, env: dict[str, str] | None = None, timeout: float = 15.0
+) -> Iterator[LiveServer]:
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FAKEAI_")}
+    environment.update(env or {})
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(tmp) / "server.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "fakeai",
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    *flags,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                start_new_session=True,
+            )
+        server = LiveServer(process, f"http://127.0.0.1:{port}", log_path)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+                try:
+                    # Readiness, not liveness: timing tests must not race the vocabulary loading.
+                    if httpx2.get(f"{server.url}/health/ready", timeout=1).status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()}")
+                time.sleep(0.05)
+            yield server
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)  # the server and its workers
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

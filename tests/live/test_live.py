@@ -1,0 +1,138 @@
+"""The real server, started by the CLI: every flag reaches it, streams are paced, disconnects free work."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+from openai import OpenAI
+
+from tests.live.server import LiveServer, free_port, live_server
+
+pytestmark = pytest.mark.live
+
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def sdk(server: LiveServer) -> OpenAI:
+    return OpenAI(
+        api_key="sk-test", base_url=f"{server.url}/v1", max_retries=0, _strict_response_validation=True
+    )
+
+
+def stamp_stream(server: LiveServer, **body: object) -> tuple[float, list[float], list[str]]:
+    """(TTFT, inter-token gaps, texts) as a client sees them: from sending to each content chunk."""
+    payload = {**CHAT, "stream": True, **body}
+    stamps: list[float] = []
+    texts: list[str] = []
+    start = time.perf_counter()
+    with httpx2.stream("POST", f"{server.url}/v1/chat/completions", json=payload, timeout=30) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("data: {"):
+                delta = json.loads(line[6:])["choices"]
+                if delta and delta[0]["delta"].get("content"):
+                    stamps.append(time.perf_counter() - start)
+                    texts.append(delta[0]["delta"]["content"])
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    return stamps[0], gaps, texts
+
+
+def test_granian_server_honours_every_flag() -> None:
+    flags = ["--workers", "2", "--ttft-ms", "200", "--itl-ms", "40", "--seed", "7", "--log-level", "debug",
+             "--strict-models", "--max-request-bytes", "4096"]  # fmt: skip
+    with live_server(*flags) as server:
+        client = sdk(server)
+        # --workers: two worker processes under the server
+        assert len(server.children()) == 2
+        # --ttft-ms / --itl-ms: what a client measures
+        ttft, gaps, _ = stamp_stream(server, max_tokens=12)
+        assert 0.19 <= ttft < 0.40
+        assert statistics.median(gaps) == pytest.approx(0.040, abs=0.008)
+        # --seed: an unseeded request is reproducible
+        first = client.chat.completions.create(**CHAT, max_tokens=10).choices[0].message.content  # type: ignore[arg-type]
+        assert client.chat.completions.create(**CHAT, max_tokens=10).choices[0].message.content == first  # type: ignore[arg-type]
+        # --strict-models
+        response = httpx2.post(f"{server.url}/v1/chat/completions", json={**CHAT, "model": "acme/x"})
+        assert response.status_code == 404 and response.json()["error"]["code"] == "model_not_found"
+        # --max-request-bytes
+        big = {**CHAT, "messages": [{"role": "user", "content": "x" * 8000}]}
+        assert httpx2.post(f"{server.url}/v1/chat/completions", json=big).status_code == 413
+        # --log-level debug: each worker logs its settings at debug level
+        assert '"ttft_ms":200.0' in server.log()
+        assert httpx2.get(f"{server.url}/health").headers["server"] == "granian"
+
+
+def test_uvicorn_config_file_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "fakeai.toml"
+    config.write_text('server = "uvicorn"\nttft-ms = 150\nitl-ms = 5\nlog-level = "warning"\n')
+    with live_server("--config", str(config), env={"FAKEAI_ITL_MS": "30"}) as server:
+        assert httpx2.get(f"{server.url}/health").headers["server"] == "uvicorn"  # from the file
+        ttft, gaps, _ = stamp_stream(server, max_tokens=10)
+        assert 0.14 <= ttft < 0.35  # from the file
+        assert statistics.median(gaps) == pytest.approx(0.030, abs=0.008)  # env beats the file
+        assert "FakeAI listening" not in server.log()  # log-level warning hides info lines
+
+
+def test_stream_timing_and_role_chunk_at_first_token() -> None:
+    with live_server("--ttft-ms", "250", "--itl-ms", "20") as server:
+        start = time.perf_counter()
+        first_data = None
+        with httpx2.stream("POST", f"{server.url}/v1/chat/completions", timeout=30,
+                           json={**CHAT, "stream": True, "max_tokens": 30}) as response:  # fmt: skip
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    first_data = time.perf_counter() - start
+                    assert '"role":"assistant"' in line  # the role chunk...
+                    break
+        assert first_data is not None and first_data >= 0.24  # ...is not sent before the TTFT
+        ttft, gaps, texts = stamp_stream(server, max_tokens=30)
+        assert len(texts) == 30
+        assert 0.24 <= ttft < 0.45
+        assert statistics.median(gaps) == pytest.approx(0.020, abs=0.005)
+
+
+def test_client_disconnect_aborts_the_engine_request() -> None:
+    with live_server("--ttft-ms", "0", "--itl-ms", "50") as server:
+        body = {**CHAT, "stream": True, "max_tokens": 2000}
+        with httpx2.stream("POST", f"{server.url}/v1/chat/completions", json=body, timeout=30) as response:
+            lines = response.iter_lines()
+            assert next(line for line in lines if line.startswith("data:"))
+            assert httpx2.get(f"{server.url}/health/ready").json()["running_sequences"] == 1
+        # The connection is closed: the sequence must be aborted long before its 100 s of tokens.
+        deadline = time.monotonic() + 5
+        while httpx2.get(f"{server.url}/health/ready").json()["running_sequences"] != 0:
+            assert time.monotonic() < deadline, "the engine kept generating for a gone client"
+            time.sleep(0.05)
+
+
+def test_health_answers_within_two_seconds_of_start() -> None:
+    port = free_port()
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fakeai", "server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while True:
+            try:
+                if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            assert time.monotonic() - started < 2.0, "/health did not answer within 2 s"
+            time.sleep(0.02)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
