@@ -43,6 +43,15 @@ def token_limit(
     return requested
 
 
+def check_stream_options(stream: bool | None, stream_options: object) -> None:
+    if stream_options is not None and not stream:
+        raise InvalidRequestError(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+            code="invalid_value",
+        )
+
+
 def stop_list(stop: str | list[str] | None) -> list[str] | None:
     if stop is None:
         return None

@@ -127,5 +127,6 @@ def test_an_error_after_the_stream_started_is_an_sse_error_event(
     error = events[-1]
     assert isinstance(error, dict) and set(error["error"]) == {"message", "type", "param", "code"}
     assert error["error"]["type"] == "server_error"
+    assert "simulated fault" not in error["error"]["message"]  # internals are logged, not sent
     monkeypatch.setattr(ChunkWriter, "content", original)
     assert stream_raw(http, max_tokens=2)[-1] == "[DONE]"  # and the server keeps serving

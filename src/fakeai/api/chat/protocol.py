@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-PositiveInt = Annotated[int, Meta(ge=1)]
+from fakeai.api.params import GenerationParams, PositiveInt
 
 
 class TextPart(Struct, tag_field="type", tag="text"):
@@ -112,12 +112,6 @@ class FunctionMessage(_Message, tag="function"):
 Message = SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage | FunctionMessage
 
 
-class StreamOptions(Struct):
-    include_usage: bool = False
-    continuous_usage_stats: bool = False  # vLLM extension: usage on every chunk
-    include_obfuscation: bool | None = None
-
-
 class FunctionDefinition(Struct):
     name: str
     description: str | None = None
@@ -130,30 +124,13 @@ class Tool(Struct):
     type: str = "function"
 
 
-Stop = str | Annotated[list[str], Meta(max_length=4)]
-Penalty = Annotated[float, Meta(ge=-2.0, le=2.0)]
-
-
-class ChatCompletionRequest(Struct, kw_only=True):
+class ChatCompletionRequest(GenerationParams, kw_only=True):
     model: str
     messages: Annotated[list[Message], Meta(min_length=1)]
     max_tokens: PositiveInt | None = None
     max_completion_tokens: PositiveInt | None = None
-    min_tokens: Annotated[int, Meta(ge=0)] | None = None  # vLLM extension
-    ignore_eos: bool = False  # vLLM extension: generate exactly the token budget
-    n: Annotated[int, Meta(ge=1, le=128)] | None = None
-    stop: Stop | None = None
-    stream: bool | None = False
-    stream_options: StreamOptions | None = None
-    seed: int | None = None
-    temperature: Annotated[float, Meta(ge=0.0, le=2.0)] | None = None
-    top_p: Annotated[float, Meta(ge=0.0, le=1.0)] | None = None
-    frequency_penalty: Penalty | None = None
-    presence_penalty: Penalty | None = None
-    logit_bias: dict[str, Annotated[float, Meta(ge=-100, le=100)]] | None = None
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
-    user: str | None = None
     metadata: Annotated[dict[str, Annotated[str, Meta(max_length=512)]], Meta(max_length=16)] | None = None
     tools: list[Tool] | None = None
     tool_choice: str | dict[str, Any] | None = None

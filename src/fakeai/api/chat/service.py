@@ -11,6 +11,7 @@ from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.chat.stream import ChunkWriter
 from fakeai.api.generation import (
     Run,
+    check_stream_options,
     choice_rngs,
     compose_choices,
     fingerprint,
@@ -18,8 +19,8 @@ from fakeai.api.generation import (
     token_limit,
     usage,
 )
-from fakeai.errors import FakeAIError, InvalidRequestError, NotFoundError, ServerError
-from fakeai.server.responses import SSE_DONE, sse_event
+from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.server.responses import SSE_DONE
 from fakeai.state import AppState
 
 
@@ -85,36 +86,29 @@ class ChatCompletion:
         sent = [0] * len(completions)
         done = [False] * len(completions)
         generated = 0
-        try:
-            while not all(done):
-                await run.wakeup.wait()
-                frames: list[bytes] = []
-                for index, stream in enumerate(run.streams):
-                    if done[index]:
-                        continue
-                    new = stream.take()
-                    pieces = completions[index].pieces
-                    if sent[index] == 0 and (new or stream.finished):
-                        frames.append(writer.role(index, running_usage()))
-                    for piece in pieces[sent[index] : sent[index] + new]:
-                        generated += 1
-                        frames.append(writer.content(index, piece, running_usage()))
-                    sent[index] += new
-                    if stream.finished:
-                        done[index] = True
-                        reason = completions[index].finish_reason
-                        frames.append(writer.finish(index, reason, running_usage()))
-                if frames:
-                    yield b"".join(frames)
-            if writer.include_usage:
-                yield writer.usage(self._usage(generated))
-            yield SSE_DONE
-        except FakeAIError as exc:
-            yield sse_event(exc.body())
-        except Exception as exc:  # the stream has started: report in-band, as OpenAI does
-            yield sse_event(ServerError(f"The server had an error while streaming: {exc}").body())
-        finally:
-            run.abort()
+        while not all(done):
+            await run.wakeup.wait()
+            frames: list[bytes] = []
+            for index, stream in enumerate(run.streams):
+                if done[index]:
+                    continue
+                new = stream.take()
+                pieces = completions[index].pieces
+                if sent[index] == 0 and (new or stream.finished):
+                    frames.append(writer.role(index, running_usage()))
+                for piece in pieces[sent[index] : sent[index] + new]:
+                    generated += 1
+                    frames.append(writer.content(index, piece, running_usage()))
+                sent[index] += new
+                if stream.finished:
+                    done[index] = True
+                    reason = completions[index].finish_reason
+                    frames.append(writer.finish(index, reason, running_usage()))
+            if frames:
+                yield b"".join(frames)
+        if writer.include_usage:
+            yield writer.usage(self._usage(generated))
+        yield SSE_DONE
 
 
 class ChatService:
@@ -184,9 +178,4 @@ def _reject_unsupported(request: ChatCompletionRequest) -> None:
         raise InvalidRequestError(
             "logprobs are not supported yet.", param="logprobs", code="unsupported_parameter"
         )
-    if request.stream_options is not None and not request.stream:
-        raise InvalidRequestError(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            param="stream_options",
-            code="invalid_value",
-        )
+    check_stream_options(request.stream, request.stream_options)

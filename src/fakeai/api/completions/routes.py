@@ -20,7 +20,7 @@ def routes(state: AppState) -> list[Route]:
         body = decode_json(await request.body(), CompletionRequest)
         completion = await service.create(body, request.state.request_id)
         if body.stream:
-            return sse_response(completion.events())
+            return sse_response(completion.events(), completion.run.abort)
         return json_response(await completion.response())
 
     return [Route("/v1/completions", create, methods=["POST"])]

@@ -11,6 +11,7 @@ import msgspec
 from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.generation import (
     Run,
+    check_stream_options,
     choice_rngs,
     compose_choices,
     fingerprint,
@@ -19,7 +20,7 @@ from fakeai.api.generation import (
     usage,
 )
 from fakeai.engine.tokenizer import Encoding
-from fakeai.errors import FakeAIError, InvalidRequestError, ServerError
+from fakeai.errors import InvalidRequestError
 from fakeai.server.responses import SSE_DONE, sse_event
 from fakeai.state import AppState
 
@@ -131,40 +132,33 @@ class TextCompletion:
         returned = self._returned()
         sent = dict.fromkeys(range(len(returned)), 0)
         done: set[int] = set()
-        try:
-            while len(done) < len(returned):
-                await run.wakeup.wait()
-                frames: list[bytes] = []
-                for slot, (index, k) in enumerate(returned):
-                    if slot in done:
-                        continue
-                    stream, completion = run.streams[k], run.completions[k]
-                    new = stream.take()
-                    label = str(index).encode()
-                    for position in range(sent[slot], sent[slot] + new):
-                        text = completion.pieces[position]
-                        if position == 0:
-                            text = self._prefix(k) + text
-                        frames.append(head + label + b',"text":' + _encode(text)
-                                      + b',"logprobs":null,"finish_reason":null}]' + tail)  # fmt: skip
-                    sent[slot] += new
-                    if stream.finished:
-                        done.add(slot)
-                        frames.append(head + label + b',"text":"","logprobs":null,"finish_reason":'
-                                      + _encode(completion.finish_reason) + b"}]" + tail)  # fmt: skip
-                if frames:
-                    yield b"".join(frames)
-            if include_usage:
-                body = self._object([])
-                body["usage"] = self._usage()
-                yield sse_event(body)
-            yield SSE_DONE
-        except FakeAIError as exc:
-            yield sse_event(exc.body())
-        except Exception as exc:  # the stream has started: report in-band
-            yield sse_event(ServerError(f"The server had an error while streaming: {exc}").body())
-        finally:
-            run.abort()
+        while len(done) < len(returned):
+            await run.wakeup.wait()
+            frames: list[bytes] = []
+            for slot, (index, k) in enumerate(returned):
+                if slot in done:
+                    continue
+                stream, completion = run.streams[k], run.completions[k]
+                new = stream.take()
+                label = str(index).encode()
+                for position in range(sent[slot], sent[slot] + new):
+                    text = completion.pieces[position]
+                    if position == 0:
+                        text = self._prefix(k) + text
+                    frames.append(head + label + b',"text":' + _encode(text)
+                                  + b',"logprobs":null,"finish_reason":null}]' + tail)  # fmt: skip
+                sent[slot] += new
+                if stream.finished:
+                    done.add(slot)
+                    frames.append(head + label + b',"text":"","logprobs":null,"finish_reason":'
+                                  + _encode(completion.finish_reason) + b"}]" + tail)  # fmt: skip
+            if frames:
+                yield b"".join(frames)
+        if include_usage:
+            body = self._object([])
+            body["usage"] = self._usage()
+            yield sse_event(body)
+        yield SSE_DONE
 
 
 class CompletionService:
@@ -194,12 +188,7 @@ class CompletionService:
             raise InvalidRequestError(
                 "logprobs are not supported yet.", param="logprobs", code="unsupported_parameter"
             )
-        if request.stream_options is not None and not request.stream:
-            raise InvalidRequestError(
-                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                param="stream_options",
-                code="invalid_value",
-            )
+        check_stream_options(request.stream, request.stream_options)
         encoding = await state.tokenizers.load(card.tokenizer)
         prose = await state.prose.load(card.tokenizer)
         prompts = _prompts(request.prompt, encoding)
