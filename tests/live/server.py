@@ -40,7 +40,7 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    *flags: str, env: dict[str, str] | None = None, timeout: float = 15.0
+    *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 15.0
 ) -> Iterator[LiveServer]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FAKEAI_")}
@@ -55,7 +55,7 @@ def live_server(
                     "fakeai",
                     "server",
                     "--host",
-                    "127.0.0.1",
+                    host,
                     "--port",
                     str(port),
                     *flags,
@@ -65,7 +65,7 @@ def live_server(
                 env=environment,
                 start_new_session=True,
             )
-        server = LiveServer(process, f"http://127.0.0.1:{port}", log_path)
+        server = LiveServer(process, f"http://{host}:{port}", log_path)
         try:
             deadline = time.monotonic() + timeout
             while True:

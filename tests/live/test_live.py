@@ -50,8 +50,11 @@ def stamp_stream(server: LiveServer, **body: object) -> tuple[float, list[float]
 def test_granian_server_honours_every_flag() -> None:
     flags = ["--workers", "2", "--ttft-ms", "200", "--itl-ms", "40", "--seed", "7", "--log-level", "debug",
              "--strict-models", "--max-request-bytes", "4096"]  # fmt: skip
-    with live_server(*flags) as server:
+    # Another loopback address than the default proves --host reaches the server.
+    with live_server(*flags, host="127.0.0.2") as server:
         client = sdk(server)
+        with pytest.raises(httpx2.ConnectError):
+            httpx2.get(server.url.replace("127.0.0.2", "127.0.0.1") + "/health")
         # --workers: two worker processes under the server
         assert len(server.children()) == 2
         # --ttft-ms / --itl-ms: what a client measures

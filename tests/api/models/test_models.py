@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from openai import OpenAI
+from openai import AsyncOpenAI, OpenAI
 from starlette.testclient import TestClient
 
 
@@ -44,3 +44,9 @@ def test_capabilities(http: TestClient) -> None:
     assert body["pricing"]["input"] >= 0
     assert http.get("/v1/models/gpt-4o/capabilities").json()["capabilities"]["vision"] is True
     assert http.get("/v1/models/nobody/capabilities").status_code == 404
+
+
+async def test_async_sdk_lists_and_retrieves(aclient: AsyncOpenAI) -> None:
+    page = await aclient.models.list()
+    assert any(m.id == "gpt-4o" for m in page.data)
+    assert (await aclient.models.retrieve("deepseek-ai/DeepSeek-R1")).owned_by == "deepseek"
