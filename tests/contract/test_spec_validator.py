@@ -1,8 +1,6 @@
-"""The spec validator itself: it must reject what the spec forbids and accept what it allows.
-
-Fixtures are hand-written minimal bodies (the spec's own examples are not reliable: 177 of 664 fail
-its schemas).  Everything here is in-process and fast; the spec is loaded once per session.
-"""
+"""The spec validator: it rejects what the spec forbids and accepts what it allows, routes concrete
+requests to their response schemas, parses SSE bodies, and runs as an httpx2 response hook under the SDK.
+The ``spec`` fixture (tests/conftest.py) skips these tests when the spec file is absent."""
 
 from __future__ import annotations
 
@@ -10,125 +8,13 @@ import asyncio
 import copy
 import json
 import re
-import time
 from typing import Any
 
 import httpx2
 import pytest
-from jsonschema import Draft202012Validator
 
-from .spec import (
-    SPEC_MISSING,
-    Spec,
-    SpecError,
-    async_response_hook,
-    load_spec,
-    response_hook,
-)
-
-_started = time.perf_counter()
-SPEC = load_spec()
-LOAD_SECONDS = time.perf_counter() - _started
-if SPEC is None:
-    pytest.skip(SPEC_MISSING, allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def spec() -> Spec:
-    assert SPEC is not None
-    return SPEC
-
-
-CHAT = "CreateChatCompletionResponse"
-CHUNK = "CreateChatCompletionStreamResponse"
-
-
-def chat_body() -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1_700_000_000,
-        "model": "meta-llama/Llama-3.1-8B-Instruct",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "Hello", "refusal": None},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-    }
-
-
-def chunk_body(**overrides: Any) -> dict[str, Any]:
-    body = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion.chunk",
-        "created": 1_700_000_000,
-        "model": "m",
-        "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None, "logprobs": None}],
-    }
-    body.update(overrides)
-    return body
-
-
-ERROR = {"error": {"message": "boom", "type": "invalid_request_error", "param": None, "code": None}}
-
-
-def sse(*payloads: object, done: bool = True) -> bytes:
-    frames = [f"data: {json.dumps(p)}\n\n" for p in payloads] + (["data: [DONE]\n\n"] if done else [])
-    return "".join(frames).encode()
-
-
-# -- loading -----------------------------------------------------------------------------------------
-def test_load_is_cached_and_quick(spec: Spec) -> None:
-    assert load_spec() is spec
-    print(f"spec load + rewrite: {LOAD_SECONDS * 1000:.0f} ms")  # shown with -s
-    assert LOAD_SECONDS < 5
-
-
-def test_no_openapi30_keywords_survive(spec: Spec) -> None:
-    leftovers: list[str] = []
-
-    def walk(node: Any, at: str) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("nullable"), bool) or isinstance(node.get("exclusiveMinimum"), bool):
-                leftovers.append(at)
-            if "$recursiveRef" in node or (
-                "discriminator" in node and "mapping" not in node["discriminator"]
-            ):
-                leftovers.append(at)
-            if isinstance(node.get("required"), list) and len(set(node["required"])) != len(node["required"]):
-                leftovers.append(at)
-            for key, value in node.items():
-                walk(value, f"{at}/{key}")
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, f"{at}/{i}")
-
-    walk(spec.document["components"]["schemas"], "#/components/schemas")
-    assert leftovers == []
-
-
-def test_every_ref_resolves(spec: Spec) -> None:
-    schemas = spec.document["components"]["schemas"]
-    refs: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("$ref"), str):
-                refs.add(node["$ref"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schemas)
-    assert refs and all(
-        r.startswith("#/components/schemas/") and r.rsplit("/", 1)[1] in schemas for r in refs
-    )
+from .bodies import CHAT, CHUNK, ERROR, chat_body, chunk_body, sse
+from .spec import Spec, SpecError, async_response_hook, response_hook
 
 
 # -- chat completion bodies --------------------------------------------------------------------------
@@ -226,149 +112,6 @@ def test_unknown_schema_name(spec: Spec) -> None:
         spec.validate("NoSuchSchema", {})
 
 
-# -- the other quirks ----------------------------------------------------------------------------------
-def test_recursive_ref_points_at_enclosing_component(spec: Spec) -> None:
-    leaf = {"type": "eq", "key": "a", "value": 1}
-    spec.validate("CompoundFilter", {"type": "and", "filters": [leaf, {"type": "or", "filters": [leaf]}]})
-    # The nested filter is checked: an unrewritten $recursiveRef would accept anything there.
-    with pytest.raises(SpecError):
-        spec.validate("CompoundFilter", {"type": "and", "filters": [{"type": "or", "filters": "nope"}]})
-
-
-def test_boolean_exclusive_minimum_became_numeric(spec: Spec) -> None:
-    spec.validate("FineTuneDPOHyperparameters", {"beta": 0.1})
-    with pytest.raises(SpecError, match="less than or equal to the minimum of 0"):
-        spec.validate("FineTuneDPOHyperparameters", {"beta": 0})
-
-
-def test_unknown_formats_are_not_checked(spec: Spec) -> None:
-    spec.validate(
-        "Model", {"id": "m", "object": "model", "created": 1, "owned_by": "fakeai", "shutdown_date": "soon"}
-    )
-
-
-# -- Responses API: tagged unions (x-dispatch) --------------------------------------------------------
-def response_body() -> dict[str, Any]:
-    text = {"type": "output_text", "text": "Hello", "annotations": [], "logprobs": []}
-    message = {
-        "type": "message",
-        "id": "msg_1",
-        "status": "completed",
-        "role": "assistant",
-        "content": [text],
-    }
-    return {
-        "id": "resp_1",
-        "object": "response",
-        "created_at": 1_700_000_000,
-        "status": "completed",
-        "model": "m",
-        "output": [message],
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "error": None,
-        "incomplete_details": None,
-        "instructions": None,
-        "metadata": {},
-        "temperature": 1.0,
-        "top_p": 1.0,
-        "usage": {
-            "input_tokens": 1,
-            "output_tokens": 1,
-            "total_tokens": 2,
-            # cache_write_tokens is required by this spec version, next to cached_tokens.
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens_details": {"reasoning_tokens": 0},
-        },
-    }
-
-
-TEXT_DELTA = {
-    "type": "response.output_text.delta",
-    "item_id": "msg_1",
-    "output_index": 0,
-    "content_index": 0,
-    "delta": "Hel",
-    "sequence_number": 3,
-    "logprobs": [],
-}
-
-
-def test_response_object(spec: Spec) -> None:
-    spec.validate("Response", response_body())
-    body = response_body()
-    body["output"][0]["content"][0]["annotations"] = None
-    with pytest.raises(SpecError, match=r"\$\.output\[0\]\.content\[0\]\.annotations"):
-        spec.validate("Response", body)
-    body = response_body()
-    del body["usage"]["input_tokens_details"]["cache_write_tokens"]
-    with pytest.raises(SpecError, match="'cache_write_tokens' is a required property"):
-        spec.validate("Response", body)
-
-
-def test_stream_event_errors_name_the_field_of_the_tagged_branch(spec: Spec) -> None:
-    spec.validate("ResponseStreamEvent", TEXT_DELTA)
-    # A plain oneOf over ~50 event types would report "not valid under any of the given schemas".
-    with pytest.raises(SpecError, match=r"at \$\.sequence_number: None is not of type 'integer'"):
-        spec.validate("ResponseStreamEvent", {**TEXT_DELTA, "sequence_number": None})
-    with pytest.raises(SpecError, match=r"'response\.output_text\.deltas' is not a known type"):
-        spec.validate("ResponseStreamEvent", {**TEXT_DELTA, "type": "response.output_text.deltas"})
-    with pytest.raises(SpecError, match="'type' is a required property"):
-        spec.validate("ResponseStreamEvent", {k: v for k, v in TEXT_DELTA.items() if k != "type"})
-    with pytest.raises(SpecError, match="is not of type 'object'"):
-        spec.validate("ResponseStreamEvent", "response.output_text.delta")
-
-
-def test_speed_rewrites_accept_exactly_what_the_plain_rewrite_does(
-    spec: Spec, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """x-dispatch, the direct $ref lookup and _cheap_null must not change any verdict.
-
-    The reference is the spec with only the quirk fixes, validated by plain jsonschema + referencing.
-    The cases are the spec's embedded examples (some fail its own schemas, which is fine here) plus
-    variants with a wrong, missing or non-object tag.
-    """
-    from . import spec as module
-
-    path = module.spec_path()
-    assert path is not None
-    raw = json.loads(path.read_bytes())
-    cases: list[tuple[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for name, schema in raw["components"]["schemas"].items():
-        example = schema.get("x-oaiMeta", {}).get("example")
-        if not name.startswith(("Response", "Chat", "CreateChat")) or not isinstance(example, str):
-            continue  # keep the test quick: the families FakeAI serves
-        try:
-            instance = json.loads(example)
-        except ValueError:
-            continue
-        cases += [(name, instance), (name, "text"), (name, None)]
-        if isinstance(instance, dict) and "type" in instance:
-            wrong = {**instance, "type": "nope"}
-            cases += [(name, wrong), (name, {k: v for k, v in instance.items() if k != "type"})]
-            if name.endswith("Event"):  # the union every stream event goes through
-                cases.append(("ResponseStreamEvent", instance))
-                events.append(instance)
-    # A wrong tag costs the plain union ~50 failing branches (~10 ms here): a few are enough.
-    cases += [("ResponseStreamEvent", {**event, "type": "nope"}) for event in events[:5]]
-    monkeypatch.setattr(module, "_cheap_null", lambda node: None)
-    for name, schema in raw["components"]["schemas"].items():
-        module._fix(schema, name, [])  # quirk fixes only: no x-dispatch, nullable stays anyOf
-    plain = Spec(raw)
-    plain._validator_class = Draft202012Validator  # type: ignore[misc]  # plain $ref, no x-dispatch
-
-    def verdict(checker: Spec, name: str, instance: Any) -> bool:
-        return checker.validator(name).is_valid(instance)
-
-    assert len(cases) > 50
-    differ = [(n, i) for n, i in cases if verdict(spec, n, i) != verdict(plain, n, i)]
-    assert differ == []
-    valid = sum(verdict(spec, n, i) for n, i in cases)
-    assert 0 < valid < len(cases)
-
-
 # -- routing -------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("method", "path", "status", "content_type", "expected"),
@@ -457,22 +200,6 @@ def test_nothing_to_validate_is_an_error(spec: Spec) -> None:
     with pytest.raises(SpecError, match="no PUT operation"):
         spec.validate_response("PUT", "/v1/chat/completions", 200, "application/json", b"{}")
     assert spec.validate_response("POST", "/v1/audio/speech", 200, "audio/mpeg", b"ID3...") == 0
-
-
-def test_one_validation_is_fast(spec: Spec) -> None:
-    body = json.dumps(chat_body()).encode()
-    spec.validate_response("POST", "/v1/chat/completions", 200, "application/json", body)  # warm up
-    runs = 200
-    started = time.perf_counter()
-    for _ in range(runs):
-        spec.validate_response("POST", "/v1/chat/completions", 200, "application/json", body)
-    per_body = (time.perf_counter() - started) / runs
-    print(f"one chat.completion body: {per_body * 1e6:.0f} us")
-    assert per_body < 0.005  # generous: shared CI machines are slow; typically ~0.3 ms here
-    started = time.perf_counter()
-    for _ in range(runs // 4):
-        spec.validate("Response", response_body())
-    print(f"one Response object: {(time.perf_counter() - started) / (runs // 4) * 1e6:.0f} us")
 
 
 # -- httpx2 hooks --------------------------------------------------------------------------------------
