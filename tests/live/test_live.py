@@ -118,6 +118,16 @@ def test_client_disconnect_aborts_the_engine_request() -> None:
             time.sleep(0.05)
 
 
+def test_a_gone_non_streaming_client_frees_its_sequences() -> None:
+    with live_server("--ttft-ms", "0", "--itl-ms", "50") as server:
+        with pytest.raises(httpx2.ReadTimeout):  # 100 s of tokens; the client gives up after 0.5 s
+            httpx2.post(f"{server.url}/v1/chat/completions", json={**CHAT, "max_tokens": 2000}, timeout=0.5)
+        deadline = time.monotonic() + 5
+        while httpx2.get(f"{server.url}/health/ready").json()["running_sequences"] != 0:
+            assert time.monotonic() < deadline, "the engine kept generating for a gone client"
+            time.sleep(0.05)
+
+
 def test_health_answers_within_two_seconds_of_start() -> None:
     port = free_port()
     started = time.monotonic()

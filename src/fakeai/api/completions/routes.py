@@ -9,6 +9,7 @@ from starlette.routing import Route
 from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.completions.service import CompletionService
 from fakeai.server.decode import decode_json
+from fakeai.server.disconnect import unless_disconnected
 from fakeai.server.responses import json_response, sse_response
 from fakeai.state import AppState
 
@@ -21,6 +22,6 @@ def routes(state: AppState) -> list[Route]:
         completion = await service.create(body, request.state.request_id)
         if body.stream:
             return sse_response(completion.events(), completion.run.abort)
-        return json_response(await completion.response())
+        return await unless_disconnected(request, completion.response(), completion.run.abort, json_response)
 
     return [Route("/v1/completions", create, methods=["POST"])]
