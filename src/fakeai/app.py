@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import os
+import threading
+import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -42,9 +44,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Building a vocabulary takes 0.3-0.9 s and holds the GIL (native code), so it stalls the event
         # loop wherever it runs. Load them all right at start, while /health (liveness) already answers
         # and /health/ready says "loading", instead of stalling whichever request first needs one.
-        warm = asyncio.create_task(asyncio.to_thread(_warm, state))
+        # Shutdown stops it between vocabularies, so it waits for one load at most. (Not a daemon thread:
+        # one killed inside the tokenizer's native code at interpreter exit can abort the process.)
+        stop = threading.Event()
+        threading.Thread(target=_warm, args=(state, stop), name="fakeai-warm-tokenizers").start()
         yield
-        warm.cancel()
+        stop.set()
 
     app = Starlette(
         lifespan=lifespan,
@@ -63,11 +68,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
-def _warm(state: AppState) -> None:
+READY_MESSAGE = "worker %d ready: %d tokenizer vocabularies loaded in %.2f s"
+
+
+def _warm(state: AppState, stop: threading.Event) -> None:
+    started = time.monotonic()
     names = {card.tokenizer for card in state.catalog.list()}
     for name in sorted(names, key=lambda n: n != "o200k_base"):  # the most used first
+        if stop.is_set():
+            return
         state.prose.get(name)
     state.ready = True
+    log.info(READY_MESSAGE, os.getpid(), len(names), time.monotonic() - started)
 
 
 async def _fakeai_error(request: Request, exc: Exception) -> Response:

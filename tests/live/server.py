@@ -32,6 +32,15 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def ready(self, workers: int) -> bool:
+        """Readiness, not liveness: timing tests must not race the vocabulary loading of any worker."""
+        if workers > 1:
+            return self.log().count(" ready: ") >= workers
+        try:
+            return httpx2.get(f"{self.url}/health/ready", timeout=1).status_code == 200
+        except httpx2.TransportError:
+            return False
+
     def children(self) -> list[int]:
         """PIDs of the server's worker processes."""
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -42,6 +51,9 @@ class LiveServer:
 def live_server(
     *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 15.0
 ) -> Iterator[LiveServer]:
+    """A started, ready server. With ``--workers N`` (N > 1) the log must be at info or debug level:
+    readiness is per worker, so it waits for every worker's ready line, not just one 200."""
+    workers = int(flags[flags.index("--workers") + 1]) if "--workers" in flags else 1
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FAKEAI_")}
     environment.update(env or {})
@@ -71,12 +83,8 @@ def live_server(
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-                try:
-                    # Readiness, not liveness: timing tests must not race the vocabulary loading.
-                    if httpx2.get(f"{server.url}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    pass
+                if server.ready(workers):
+                    break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"server not ready after {timeout}s:\n{server.log()}")
                 time.sleep(0.05)

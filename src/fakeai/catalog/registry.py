@@ -50,14 +50,13 @@ class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"model {self.id}: need 0 < max_output_tokens <= context_window")
 
     def to_openai(self) -> dict[str, object]:
-        """The OpenAI ``model`` object, plus the ``root``/``parent``/``max_model_len`` vLLM clients read."""
+        """The OpenAI ``model`` object, plus the ``root`` and ``max_model_len`` that vLLM clients read."""
         return {
             "id": self.id,
             "object": "model",
             "created": self.created,
             "owned_by": self.provider,
             "root": self.id,
-            "parent": None,
             "max_model_len": self.context_window,
         }
 

@@ -61,6 +61,18 @@ def test_best_of_generates_more_and_returns_n(client: OpenAI) -> None:
     assert r.usage and r.usage.completion_tokens == 4 * 5  # every candidate is generated and billed
 
 
+def test_max_tokens_zero_with_echo_returns_the_prompt_alone(client: OpenAI) -> None:
+    r = client.completions.create(model=MODEL, prompt="Score me", max_tokens=0, echo=True)
+    assert r.choices[0].text == "Score me" and r.choices[0].finish_reason == "length"
+    assert r.usage and r.usage.completion_tokens == 0
+
+
+def test_null_prompt_means_end_of_text(http: TestClient) -> None:
+    response = http.post("/v1/completions", json={"model": MODEL, "prompt": None, "max_tokens": 3})
+    assert response.status_code == 200, response.text
+    assert response.json()["usage"]["prompt_tokens"] == 1
+
+
 def test_suffix_and_stop_are_accepted(client: OpenAI) -> None:
     r = client.completions.create(model=MODEL, prompt="x", suffix="END", stop=["."], max_tokens=200, seed=5)
     assert r.choices[0].finish_reason == "stop" and "." not in r.choices[0].text
@@ -107,7 +119,7 @@ ERRORS = [
     ({"model": MODEL, "prompt": [1, "a"]}, "prompt", "invalid_type"),
     ({"model": MODEL, "prompt": [[1], []]}, "prompt", "invalid_type"),
     ({"model": MODEL, "prompt": [10**9]}, "prompt", "invalid_value"),
-    ({"model": MODEL, "prompt": "x", "max_tokens": 0}, "max_tokens", "integer_below_min_value"),
+    ({"model": MODEL, "prompt": "x", "max_tokens": -1}, "max_tokens", "integer_below_min_value"),
     ({"model": MODEL, "prompt": "x", "n": 3, "best_of": 2}, "best_of", "invalid_value"),
     ({"model": MODEL, "prompt": "x", "best_of": 3, "stream": True}, "best_of", "invalid_value"),
     ({"model": MODEL, "prompt": "x", "logprobs": 6}, "logprobs", "integer_above_max_value"),

@@ -27,7 +27,11 @@ from fakeai.state import AppState
 _encode = msgspec.json.encode
 
 
-def _prompts(prompt: str | list[object], encoding: Encoding) -> list[tuple[str, int]]:
+#: What a null prompt means (OpenAI's default): the end-of-text special token, one token long.
+END_OF_TEXT = ("<|endoftext|>", 1)
+
+
+def _prompts(prompt: str | list[object] | None, encoding: Encoding) -> list[tuple[str, int]]:
     """Each prompt as (text, token count). Accepts a string, strings, token ids, or lists of token ids."""
     bad = InvalidRequestError(
         "Invalid 'prompt': expected a string, an array of strings, an array of token ids, or an array of "
@@ -35,6 +39,8 @@ def _prompts(prompt: str | list[object], encoding: Encoding) -> list[tuple[str, 
         param="prompt",
         code="invalid_type",
     )
+    if prompt is None:
+        return [END_OF_TEXT]
     if isinstance(prompt, str):
         return [(prompt, len(encoding.encode_ordinary(prompt)))]
     if not prompt:
