@@ -90,9 +90,39 @@ def live_server(
                 time.sleep(0.05)
             yield server
         finally:
-            os.killpg(process.pid, signal.SIGTERM)  # the server and its workers
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop(process, grace=10)  # the server and its workers
+
+
+def launch(*flags: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``fakeai server`` with its defaults on a free port, output discarded: for start/stop timing."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fakeai", "server", "--port", str(port), *flags],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return process, port
+
+
+def seconds_until_health(port: int, started: float, limit: float = 10.0) -> float:
+    """Seconds from ``started`` (time.monotonic) to the first 200 on /health; inf after ``limit``."""
+    while time.monotonic() - started < limit:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.02)
+    return float("inf")
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """SIGTERM the server's process group; SIGKILL it if it has not exited within ``grace`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

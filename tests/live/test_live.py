@@ -7,8 +7,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import httpx2
 import pytest
 from openai import OpenAI
 
-from tests.live.server import LiveServer, free_port, live_server
+from tests.live.server import LiveServer, launch, live_server, seconds_until_health, stop
 
 pytestmark = pytest.mark.live
 
@@ -128,69 +126,29 @@ def test_a_gone_non_streaming_client_frees_its_sequences() -> None:
             time.sleep(0.05)
 
 
-def seconds_to_health(limit: float = 10.0) -> float:
-    """Seconds from launching ``fakeai server`` to its first 200 on /health; then stops it (SIGTERM, and
-    SIGKILL if it has not exited within 5 s)."""
-    port = free_port()
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fakeai", "server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        while time.monotonic() - started < limit:
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    return time.monotonic() - started
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.02)
-        return float("inf")
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def test_health_answers_within_two_seconds_of_start() -> None:
     # A wall-clock requirement on a shared machine: the best of three cold starts must meet it.
     attempts = []
     for _ in range(3):
-        attempts.append(seconds_to_health())
+        started = time.monotonic()
+        process, port = launch()
+        try:
+            attempts.append(seconds_until_health(port, started))
+        finally:
+            stop(process)
         if attempts[-1] < 2.0:
             break
     assert min(attempts) < 2.0, f"/health answered after {attempts} s"
 
 
 def test_sigterm_stops_the_server_promptly_even_while_warming_up() -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fakeai", "server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process, port = launch()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        assert seconds_until_health(port, time.monotonic()) < 10
         stopped = time.monotonic()
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=5)  # raises if the server lingers
-        # Not waiting for the vocabularies still to load: ~0.2 s here, where waiting took ~2.5 s.
+        # Not waiting for the vocabularies still to load: ~0.1 s here, where waiting took ~2.5 s.
         assert time.monotonic() - stopped < 1.5
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
