@@ -69,6 +69,8 @@ def serve(settings: Settings) -> None:
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
+    import fakeai.app  # noqa: F401  # imported before Granian forks, so workers start with it loaded
+
     Granian(
         TARGET,
         factory=True,
