@@ -1,17 +1,15 @@
-"""Response objects for the routes: JSON bytes, SSE streams, and the error body."""
+"""JSON responses for the routes, and the OpenAI error body."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from fakeai.errors import FakeAIError, ServerError
+from fakeai.errors import FakeAIError
 
-log = logging.getLogger("fakeai.server")
 _encode = msgspec.json.encode
 
 
@@ -21,34 +19,3 @@ def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | 
 
 def error_response(error: FakeAIError) -> Response:
     return json_response(error.body(), status=error.status, headers=error.headers)
-
-
-def sse_event(payload: Any) -> bytes:
-    """One ``data:`` frame. Hot paths use precomputed byte templates instead (see the chat service)."""
-    return b"data: " + _encode(payload) + b"\n\n"
-
-
-SSE_DONE = b"data: [DONE]\n\n"
-
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-
-
-def sse_response(events: AsyncIterator[bytes], on_close: Callable[[], None]) -> StreamingResponse:
-    """Stream ready-made SSE bytes; ``on_close`` runs however the stream ends (done, error, disconnect)."""
-    return StreamingResponse(_guarded(events, on_close), media_type="text/event-stream", headers=SSE_HEADERS)
-
-
-async def _guarded(events: AsyncIterator[bytes], on_close: Callable[[], None]) -> AsyncIterator[bytes]:
-    """After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:``
-    event with the error body, then the end of the stream. Starlette cancels this generator when the client
-    disconnects; ``on_close`` then frees the engine work."""
-    try:
-        async for frame in events:
-            yield frame
-    except FakeAIError as exc:
-        yield sse_event(exc.body())
-    except Exception:
-        log.exception("error while streaming a response")
-        yield sse_event(ServerError("The server had an error while streaming your response.").body())
-    finally:
-        on_close()

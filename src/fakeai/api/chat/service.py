@@ -20,7 +20,7 @@ from fakeai.api.generation import (
     usage,
 )
 from fakeai.errors import InvalidRequestError, NotFoundError
-from fakeai.server.responses import SSE_DONE
+from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
 
 

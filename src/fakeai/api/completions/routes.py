@@ -10,7 +10,8 @@ from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.completions.service import CompletionService
 from fakeai.server.decode import decode_json
 from fakeai.server.disconnect import unless_disconnected
-from fakeai.server.responses import json_response, sse_response
+from fakeai.server.responses import json_response
+from fakeai.server.sse import sse_response
 from fakeai.state import AppState
 
 

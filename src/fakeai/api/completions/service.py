@@ -21,7 +21,7 @@ from fakeai.api.generation import (
 )
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
-from fakeai.server.responses import SSE_DONE, sse_event
+from fakeai.server.sse import SSE_DONE, sse_event
 from fakeai.state import AppState
 
 _encode = msgspec.json.encode

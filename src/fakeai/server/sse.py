@@ -1,0 +1,50 @@
+"""Server-sent events: the framing of every stream, and in-band errors once a stream has started.
+
+Hot paths build their ``data:`` frames from byte templates (see api/chat/stream.py); ``sse_event`` is for
+the rare frames (usage, errors).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+from starlette.responses import StreamingResponse
+
+from fakeai.errors import FakeAIError, ServerError
+
+log = logging.getLogger("fakeai.server")
+_encode = msgspec.json.encode
+
+
+def sse_event(payload: Any) -> bytes:
+    """One ``data:`` frame. Hot paths use precomputed byte templates instead (see the chat service)."""
+    return b"data: " + _encode(payload) + b"\n\n"
+
+
+SSE_DONE = b"data: [DONE]\n\n"
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def sse_response(events: AsyncIterator[bytes], on_close: Callable[[], None]) -> StreamingResponse:
+    """Stream ready-made SSE bytes; ``on_close`` runs however the stream ends (done, error, disconnect)."""
+    return StreamingResponse(_guarded(events, on_close), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _guarded(events: AsyncIterator[bytes], on_close: Callable[[], None]) -> AsyncIterator[bytes]:
+    """After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:``
+    event with the error body, then the end of the stream. Starlette cancels this generator when the client
+    disconnects; ``on_close`` then frees the engine work."""
+    try:
+        async for frame in events:
+            yield frame
+    except FakeAIError as exc:
+        yield sse_event(exc.body())
+    except Exception:
+        log.exception("error while streaming a response")
+        yield sse_event(ServerError("The server had an error while streaming your response.").body())
+    finally:
+        on_close()
