@@ -44,10 +44,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # Building a vocabulary takes 0.3-0.9 s and holds the GIL (native code), so it stalls the event
         # loop wherever it runs. Load them all right at start, while /health (liveness) already answers
         # and /health/ready says "loading", instead of stalling whichever request first needs one.
-        # Shutdown stops it between vocabularies, so it waits for one load at most. (Not a daemon thread:
-        # one killed inside the tokenizer's native code at interpreter exit can abort the process.)
+        # Shutdown stops it between vocabularies, so it waits for one load at most. Never a daemon, even
+        # when started from a daemon thread (whose daemon flag it would inherit, as under TestClient): at
+        # interpreter exit CPython ends daemon threads with pthread_exit, and one inside the tokenizer's
+        # C++ code then aborts the whole process ("terminate called without an active exception").
         stop = threading.Event()
-        threading.Thread(target=_warm, args=(state, stop), name="fakeai-warm-tokenizers").start()
+        warm = threading.Thread(target=_warm, args=(state, stop), name="fakeai-warm-tokenizers", daemon=False)
+        warm.start()
         yield
         stop.set()
 
