@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from fakeai.catalog import ModelCard
@@ -14,9 +15,25 @@ from fakeai.errors import ContextLengthExceededError, InvalidRequestError
 
 
 def token_limit(
-    card: ModelCard, prompt_tokens: int, requested: int | None, param: str, prompt_param: str
+    card: ModelCard,
+    prompt_tokens: int,
+    requested: int | None,
+    param: str,
+    prompt_param: str,
+    min_tokens: int | None = None,
 ) -> int:
     """The most tokens one choice may generate; 400 when the prompt or the request cannot fit."""
+    limit = _limit(card, prompt_tokens, requested, param, prompt_param)
+    if min_tokens is not None and min_tokens > limit:
+        raise InvalidRequestError(
+            f"min_tokens ({min_tokens}) must be less than or equal to the token limit ({limit}).",
+            param="min_tokens",
+            code="invalid_value",
+        )
+    return limit
+
+
+def _limit(card: ModelCard, prompt_tokens: int, requested: int | None, param: str, prompt_param: str) -> int:
     window = card.context_window
     if prompt_tokens >= window:
         raise ContextLengthExceededError(
@@ -97,6 +114,16 @@ def compose_choices(
 
 
 @dataclass(slots=True)
+class Progress:
+    """What one choice did since the consumer last looked: its new pieces (one string per token)."""
+
+    index: int  # the choice's position in Run.completions
+    pieces: list[str]
+    first: bool  # nothing of this choice was reported before
+    finished: bool  # this is the choice's last report
+
+
+@dataclass(slots=True)
 class Run:
     """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
 
@@ -124,6 +151,29 @@ class Run:
         """Until every sequence has emitted its last token (the non-streaming path)."""
         while not self.finished:
             await self.wakeup.wait()
+
+    async def updates(self) -> AsyncIterator[list[Progress]]:
+        """Per engine step, what each choice with news emitted (the streaming path), until all finish.
+
+        One ``Progress`` per choice per step, never per token; every choice is reported at least once.
+        """
+        sent = [0] * len(self.streams)
+        pending = list(range(len(self.streams)))
+        while pending:
+            await self.wakeup.wait()
+            batch: list[Progress] = []
+            for index in pending:
+                stream = self.streams[index]
+                new = stream.take()
+                if not new and not stream.finished:
+                    continue
+                start = sent[index]
+                sent[index] = start + new
+                pieces = self.completions[index].pieces[start : start + new]
+                batch.append(Progress(index, pieces, start == 0, stream.finished))
+            if batch:
+                pending = [index for index in pending if not self.streams[index].finished]
+                yield batch
 
     def abort(self) -> None:
         """Free every unfinished sequence (client disconnected, or an error)."""

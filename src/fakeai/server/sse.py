@@ -20,7 +20,7 @@ _encode = msgspec.json.encode
 
 
 def sse_event(payload: Any) -> bytes:
-    """One ``data:`` frame. Hot paths use precomputed byte templates instead (see the chat service)."""
+    """One ``data:`` frame. Hot paths use precomputed byte templates instead (see api/chat/stream.py)."""
     return b"data: " + _encode(payload) + b"\n\n"
 
 

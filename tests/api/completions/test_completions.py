@@ -67,6 +67,16 @@ def test_max_tokens_zero_with_echo_returns_the_prompt_alone(client: OpenAI) -> N
     assert r.usage and r.usage.completion_tokens == 0
 
 
+def test_echo_streams_the_prompt_even_with_no_completion_tokens(http: TestClient) -> None:
+    response = http.post(
+        "/v1/completions",
+        json={"model": MODEL, "prompt": "Score me", "max_tokens": 0, "echo": True, "stream": True},
+    )
+    chunks = [json.loads(f[6:]) for f in response.text.split("\n\n") if f.startswith("data: {")]
+    assert "".join(c["choices"][0]["text"] for c in chunks) == "Score me"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
+
+
 def test_null_prompt_means_end_of_text(http: TestClient) -> None:
     response = http.post("/v1/completions", json={"model": MODEL, "prompt": None, "max_tokens": 3})
     assert response.status_code == 200, response.text
@@ -124,6 +134,7 @@ ERRORS = [
     ({"model": MODEL, "prompt": "x", "best_of": 3, "stream": True}, "best_of", "invalid_value"),
     ({"model": MODEL, "prompt": "x", "logprobs": 6}, "logprobs", "integer_above_max_value"),
     ({"model": MODEL, "prompt": "x", "echo": "yes"}, "echo", "invalid_type"),
+    ({"model": MODEL, "prompt": "x", "max_tokens": 5, "min_tokens": 6}, "min_tokens", "invalid_value"),
     ({"model": "text-embedding-3-small", "prompt": "x"}, "model", "model_not_supported"),
 ]
 

@@ -76,36 +76,25 @@ class ChatCompletion:
             include_usage=bool(options and options.include_usage),
             continuous_usage=bool(options and options.continuous_usage_stats),
         )
-        run = self.run
-        completions = run.completions
+        completions = self.run.completions
         continuous = writer.continuous_usage
+        generated = 0
 
         def running_usage() -> dict[str, object] | None:
             return self._usage(generated) if continuous else None
 
-        sent = [0] * len(completions)
-        done = [False] * len(completions)
-        generated = 0
-        while not all(done):
-            await run.wakeup.wait()
+        async for batch in self.run.updates():
             frames: list[bytes] = []
-            for index, stream in enumerate(run.streams):
-                if done[index]:
-                    continue
-                new = stream.take()
-                pieces = completions[index].pieces
-                if sent[index] == 0 and (new or stream.finished):
+            for progress in batch:
+                index = progress.index
+                if progress.first:
                     frames.append(writer.role(index, running_usage()))
-                for piece in pieces[sent[index] : sent[index] + new]:
+                for piece in progress.pieces:
                     generated += 1
                     frames.append(writer.content(index, piece, running_usage()))
-                sent[index] += new
-                if stream.finished:
-                    done[index] = True
-                    reason = completions[index].finish_reason
-                    frames.append(writer.finish(index, reason, running_usage()))
-            if frames:
-                yield b"".join(frames)
+                if progress.finished:
+                    frames.append(writer.finish(index, completions[index].finish_reason, running_usage()))
+            yield b"".join(frames)
         if writer.include_usage:
             yield writer.usage(self._usage(generated))
         yield SSE_DONE
@@ -133,13 +122,7 @@ class ChatService:
         requested, param = request.max_completion_tokens, "max_completion_tokens"
         if requested is None:
             requested, param = request.max_tokens, "max_tokens"
-        limit = token_limit(card, prompt_tokens, requested, param, "messages")
-        if request.min_tokens is not None and request.min_tokens > limit:
-            raise InvalidRequestError(
-                f"min_tokens ({request.min_tokens}) must be less than or equal to the token limit ({limit}).",
-                param="min_tokens",
-                code="invalid_value",
-            )
+        limit = token_limit(card, prompt_tokens, requested, param, "messages", request.min_tokens)
         n = request.n or 1
         key = "\x1e".join((request.model, *render(request)))
         completions = compose_choices(

@@ -134,32 +134,22 @@ class TextCompletion:
         options = self.request.stream_options
         include_usage = bool(options and options.include_usage)
         tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
-        run = self.run
-        returned = self._returned()
-        sent = dict.fromkeys(range(len(returned)), 0)
-        done: set[int] = set()
-        while len(done) < len(returned):
-            await run.wakeup.wait()
+        # Streaming requires best_of == n, so choice i on the wire is sequence i of the run.
+        async for batch in self.run.updates():
             frames: list[bytes] = []
-            for slot, (index, k) in enumerate(returned):
-                if slot in done:
-                    continue
-                stream, completion = run.streams[k], run.completions[k]
-                new = stream.take()
-                label = str(index).encode()
-                for position in range(sent[slot], sent[slot] + new):
-                    text = completion.pieces[position]
-                    if position == 0:
-                        text = self._prefix(k) + text
-                    frames.append(head + label + b',"text":' + _encode(text)
+            for progress in batch:
+                k = progress.index
+                label = str(k).encode()
+                prefix = self._prefix(k) if progress.first else ""  # echo: the prompt leads the first frame
+                for piece in progress.pieces:
+                    frames.append(head + label + b',"text":' + _encode(prefix + piece)
                                   + b',"logprobs":null,"finish_reason":null}]' + tail)  # fmt: skip
-                sent[slot] += new
-                if stream.finished:
-                    done.add(slot)
-                    frames.append(head + label + b',"text":"","logprobs":null,"finish_reason":'
-                                  + _encode(completion.finish_reason) + b"}]" + tail)  # fmt: skip
-            if frames:
-                yield b"".join(frames)
+                    prefix = ""
+                if progress.finished:
+                    reason = _encode(self.run.completions[k].finish_reason)
+                    frames.append(head + label + b',"text":' + _encode(prefix) + b',"logprobs":null,'
+                                  b'"finish_reason":' + reason + b"}]" + tail)  # fmt: skip
+            yield b"".join(frames)
         if include_usage:
             body = self._object([])
             body["usage"] = self._usage()
@@ -201,7 +191,7 @@ class CompletionService:
         completions = []
         prompt_tokens = []
         for text, tokens in prompts:
-            limit = token_limit(card, tokens, request.max_tokens, "max_tokens", "prompt")
+            limit = token_limit(card, tokens, request.max_tokens, "max_tokens", "prompt", request.min_tokens)
             rngs = choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of)
             completions += compose_choices(
                 prose,
