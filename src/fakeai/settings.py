@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 ServerKind = Literal["granian", "uvicorn"]
+JitterDistribution = Literal["normal", "lognormal"]
+RouterPolicy = Literal["round_robin", "least_loaded", "kv_aware"]
 
 
 class Settings(BaseSettings):
@@ -37,16 +39,86 @@ class Settings(BaseSettings):
     )
 
     # Latency (the simulated engine)
-    ttft_ms: float = Field(100.0, ge=0, description="Time to first token after arrival.")
+    ttft_ms: float = Field(100.0, ge=0, description="fixed model: time to first token, from admission.")
     itl_ms: float = Field(10.0, ge=0, description="Inter-token latency between later tokens.")
-    ttft_jitter_ms: float = Field(0.0, ge=0, description="Standard deviation of TTFT (normal, clipped at 0).")
-    itl_jitter_ms: float = Field(0.0, ge=0, description="Standard deviation of each ITL (normal, clipped).")
+    ttft_jitter_ms: float = Field(0.0, ge=0, description="Standard deviation of TTFT (0: no jitter).")
+    itl_jitter_ms: float = Field(
+        0.0, ge=0, description="Standard deviation of each ITL, or of each step of a profile (0: none)."
+    )
+
+    latency_model: str = Field(
+        "fixed",
+        description="fixed (TTFT/ITL as set), per-token (prefill cost per uncached prompt token) or "
+        "profile:<name> (step time from the batch shape on a real GPU x model pairing; see docs/engine.md).",
+    )
+    jitter: JitterDistribution = Field(
+        "normal", description="Distribution of the jitter: normal or lognormal."
+    )
+    prefill_overhead_ms: float = Field(5.0, ge=0, description="per-token model: fixed part of the prefill.")
+    prefill_ms_per_token: float = Field(
+        0.05, ge=0, description="per-token model: prefill time per uncached prompt token."
+    )
+    time_scale: float = Field(
+        1.0, gt=0, description="Simulated seconds per wall second: 2 runs the simulation twice as fast."
+    )
+
+    # Scheduler and KV cache (vLLM's names; per simulated worker)
+    max_num_seqs: int | None = Field(
+        None, ge=1, description="Most sequences in a running batch (default: unlimited, or the profile's)."
+    )
+    max_num_batched_tokens: int | None = Field(
+        None, ge=1, description="Token budget of one engine step, chunking long prefills (profiles only)."
+    )
+    max_model_len: int | None = Field(
+        None, ge=1, description="Cap on prompt + completion tokens, below each model's context window."
+    )
+    max_waiting_requests: int = Field(
+        8192, ge=1, description="Queued sequences per worker beyond which requests get 429 + Retry-After."
+    )
+    block_size: int = Field(16, ge=1, le=1024, description="Tokens per KV-cache block.")
+    num_gpu_blocks: int | None = Field(
+        None, ge=1, description="KV-cache blocks per worker (default: what fits in GPU memory)."
+    )
+    gpu_memory_utilization: float = Field(
+        0.9, gt=0, le=1, description="Share of GPU memory for weights and KV cache (sizes the block pool)."
+    )
+    hardware_profile: str = Field(
+        "h100-llama-3.1-8b",
+        description="GPU x model pairing whose memory and power the fixed and per-token models simulate.",
+    )
+
+    # Cluster
+    data_parallel_size: int = Field(1, ge=1, le=1024, description="Simulated workers (data-parallel ranks).")
+    router: RouterPolicy = Field(
+        "least_loaded", description="How requests pick a worker: round_robin, least_loaded or kv_aware."
+    )
 
     # Content
     seed: int | None = Field(
         None, description="Server seed: makes outputs of requests without their own seed reproducible."
     )
     strict_models: bool = Field(False, description="Unknown model ids get 404 instead of being created.")
+
+    @field_validator("latency_model")
+    @classmethod
+    def _known_latency_model(cls, value: str) -> str:
+        from fakeai.engine.profiles import profile_names  # the data files are the list
+
+        if value in ("fixed", "per-token"):
+            return value
+        if value.startswith("profile:") and value.removeprefix("profile:") in profile_names():
+            return value
+        known = ", ".join(f"profile:{name}" for name in profile_names())
+        raise ValueError(f"latency_model must be fixed, per-token or one of {known}; got {value!r}")
+
+    @field_validator("hardware_profile")
+    @classmethod
+    def _known_hardware_profile(cls, value: str) -> str:
+        from fakeai.engine.profiles import profile_names
+
+        if value not in profile_names():
+            raise ValueError(f"hardware_profile must be one of {', '.join(profile_names())}; got {value!r}")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

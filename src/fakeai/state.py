@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
-from fakeai.engine import Engine, FixedLatency, LoopClock
+from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
 from fakeai.settings import Settings
+from fakeai.simulation import build_cluster
 
 
 @dataclass(slots=True)
@@ -19,7 +20,7 @@ class AppState:
     catalog: Catalog
     tokenizers: Tokenizers
     prose: ProseLibrary
-    engine: Engine
+    engine: Cluster
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
@@ -27,16 +28,10 @@ class AppState:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
         tokenizers = Tokenizers()
-        latency = FixedLatency(
-            ttft=settings.ttft_ms / 1000.0,
-            itl=settings.itl_ms / 1000.0,
-            ttft_jitter=settings.ttft_jitter_ms / 1000.0,
-            itl_jitter=settings.itl_jitter_ms / 1000.0,
-        )
         return cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
             prose=ProseLibrary(tokenizers),
-            engine=Engine(clock or LoopClock(), latency, seed=settings.seed),
+            engine=build_cluster(settings, clock or LoopClock(settings.time_scale)),
         )

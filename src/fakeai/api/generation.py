@@ -3,15 +3,19 @@ the choices' sequences on the engine."""
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+
+import msgspec
 
 from fakeai.catalog import ModelCard
 from fakeai.content.text import Completion, Prose, compose, derive_seed
-from fakeai.engine import Engine, EngineRequest, RequestStream, Wakeup
-from fakeai.errors import ContextLengthExceededError, InvalidRequestError
+from fakeai.engine import Cluster, EngineOverloaded, EngineRequest, ExceedsKVCapacity, Wakeup
+from fakeai.engine import Sequence as EngineSequence
+from fakeai.errors import ContextLengthExceededError, InvalidRequestError, RateLimitError
 
 
 def token_limit(
@@ -21,8 +25,16 @@ def token_limit(
     param: str,
     prompt_param: str,
     min_tokens: int | None = None,
+    max_model_len: int | None = None,
 ) -> int:
-    """The most tokens one choice may generate; 400 when the prompt or the request cannot fit."""
+    """The most tokens one choice may generate; 400 when the prompt or the request cannot fit.
+
+    ``max_model_len`` (the server's cap, as vLLM's flag) shrinks the model's context window.
+    """
+    if max_model_len is not None and max_model_len < card.context_window:
+        card = msgspec.structs.replace(
+            card, context_window=max_model_len, max_output_tokens=min(card.max_output_tokens, max_model_len)
+        )
     limit = _limit(card, prompt_tokens, requested, param, prompt_param)
     if min_tokens is not None and min_tokens > limit:
         raise InvalidRequestError(
@@ -127,25 +139,64 @@ class Progress:
 class Run:
     """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
 
-    engine: Engine
+    engine: Cluster
     completions: list[Completion]
-    streams: list[RequestStream] = field(default_factory=list)
+    streams: list[EngineSequence] = field(default_factory=list)
     wakeup: Wakeup = field(default_factory=Wakeup)
 
     @classmethod
     def start(
-        cls, engine: Engine, request_id: str, prompt_tokens: list[int], completions: list[Completion]
+        cls,
+        engine: Cluster,
+        request_id: str,
+        model: str,
+        prompts: list[Sequence[int]],
+        completions: list[Completion],
+        max_tokens: int,
     ) -> Run:
-        """Submit one sequence per completion; ``prompt_tokens[i]`` is the prompt length of choice i."""
+        """Submit one sequence per completion; ``prompts[i]`` is the prompt token ids of choice i.
+
+        A full waiting queue is a 429 with ``Retry-After``; a request larger than the whole KV cache a 400.
+        """
         run = cls(engine, completions)
-        for index, (prompt, completion) in enumerate(zip(prompt_tokens, completions, strict=True)):
-            request = EngineRequest(f"{request_id}-{index}", prompt, len(completion.pieces))
-            run.streams.append(engine.submit(request, run.wakeup))
+        requests = [
+            EngineRequest(
+                f"{request_id}-{index}",
+                model,
+                prompt,
+                len(completion.pieces),
+                completion.finish_reason,
+                max_tokens,
+                len(completions),
+            )
+            for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
+        ]
+        try:
+            run.streams = engine.submit(requests, run.wakeup)
+        except EngineOverloaded as exc:
+            seconds = max(1, math.ceil(exc.retry_after))
+            raise RateLimitError(
+                "The engine is overloaded: too many requests are waiting. Please retry after a short wait.",
+                code="engine_overloaded",
+                headers={"retry-after": str(seconds), "retry-after-ms": str(int(exc.retry_after * 1000))},
+            ) from exc
+        except ExceedsKVCapacity as exc:
+            raise InvalidRequestError(
+                f"This request needs {exc.tokens} tokens of KV cache, more than the engine's {exc.capacity}. "
+                "Please reduce the prompt or max_tokens.",
+                param="max_tokens",
+                code="context_length_exceeded",
+            ) from exc
         return run
 
     @property
     def finished(self) -> bool:
         return all(stream.finished for stream in self.streams)
+
+    @property
+    def cached_tokens(self) -> int:
+        """Prompt tokens served from the prefix cache (the first choice's; all share one prompt)."""
+        return self.streams[0].cached_tokens if self.streams else 0
 
     async def wait(self) -> None:
         """Until every sequence has emitted its last token (the non-streaming path)."""

@@ -4,18 +4,38 @@ It knows nothing of HTTP, JSON or OpenAI field names; the API services translate
 """
 
 from fakeai.engine.clock import Clock, LoopClock, VirtualClock
-from fakeai.engine.engine import Engine, RequestStream, Wakeup
-from fakeai.engine.latency import FixedLatency, LatencyModel
-from fakeai.engine.types import EngineRequest
+from fakeai.engine.cluster import Cluster, RouterPolicy, make_router
+from fakeai.engine.engine import Worker, WorkerConfig
+from fakeai.engine.latency import FixedLatency, Jitter, LatencyModel, PerTokenLatency
+from fakeai.engine.observer import EngineObserver, FinishedRequest, GpuSpec, NullObserver, WorkerSnapshot
+from fakeai.engine.profiles import ProfileLatency, load_profile, profile_names
+from fakeai.engine.scheduler import Sequence, Wakeup
+from fakeai.engine.types import EngineOverloaded, EngineRequest, ExceedsKVCapacity
 
 __all__ = [
     "Clock",
-    "Engine",
+    "Cluster",
+    "EngineObserver",
+    "EngineOverloaded",
     "EngineRequest",
+    "ExceedsKVCapacity",
+    "FinishedRequest",
     "FixedLatency",
+    "GpuSpec",
+    "Jitter",
     "LatencyModel",
     "LoopClock",
-    "RequestStream",
+    "NullObserver",
+    "PerTokenLatency",
+    "ProfileLatency",
+    "RouterPolicy",
+    "Sequence",
     "VirtualClock",
     "Wakeup",
+    "Worker",
+    "WorkerConfig",
+    "WorkerSnapshot",
+    "load_profile",
+    "make_router",
+    "profile_names",
 ]

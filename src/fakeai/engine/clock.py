@@ -29,14 +29,23 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """Wall-clock time on the running asyncio loop (``time.monotonic`` is the loop's own time base)."""
+    """Wall-clock time on the running asyncio loop (``time.monotonic`` is the loop's own time base).
+
+    ``time_scale`` runs the simulation faster (> 1) or slower (< 1) than wall time: engine time is wall
+    time multiplied by it, so a simulated 100 ms TTFT takes 50 ms of wall time at scale 2.
+    """
+
+    def __init__(self, time_scale: float = 1.0) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        self.time_scale = time_scale
 
     def now(self) -> float:
-        return time.monotonic()
+        return time.monotonic() * self.time_scale
 
     def call_at(self, when: float, callback: Callable[[], None]) -> TimerHandle:
         loop = asyncio.get_running_loop()
-        return loop.call_later(max(0.0, when - time.monotonic()), callback)
+        return loop.call_later(max(0.0, when - self.now()) / self.time_scale, callback)
 
 
 class _VirtualTimer:

@@ -1,159 +1,327 @@
-"""One simulated worker: paces the tokens of every running sequence.
+"""One simulated worker (a vLLM engine / data-parallel rank): the step loop that paces every sequence.
 
-The worker keeps a heap of sequences ordered by when their next token is due and exactly one timer, set for
-the earliest due time. When it fires, a single pass emits every token that is due, for all sequences, and
-re-arms the timer. There is never a task or a timer per token per stream.
+There is one timer per worker, never one per token or per stream. With a per-sequence latency model the
+timer fires at the earliest due sequence and one pass emits every token that is due, for every sequence
+(catching up if the timer was late). With a batched model the timer marks the end of the current step:
+the step's tokens are emitted together and the next step is planned at once.
 
-Sequences are consumed through ``RequestStream.take()``; a ``Wakeup`` shared by the sequences of one API
-request (``n`` choices) tells the consumer that at least one of them has news.
+Every timestamp (arrival, admission, first token, each token, finish) is stamped here on the injected
+clock; metrics and what the client sees come from the same stamps.
 """
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import random
+from dataclasses import dataclass
 
 from fakeai.engine.clock import Clock, TimerHandle
-from fakeai.engine.latency import LatencyModel
-from fakeai.engine.types import EngineRequest
+from fakeai.engine.kv_cache import KVCache
+from fakeai.engine.latency import LatencyModel, SequenceLatency, StepLatency
+from fakeai.engine.observer import EngineObserver, FinishedRequest, GpuSpec, WorkerSnapshot
+from fakeai.engine.scheduler import RUNNING, Scheduler, Sequence
+from fakeai.engine.types import EngineOverloaded, ExceedsKVCapacity
 
 
-class Wakeup:
-    """A level-triggered signal: ``set`` before or during ``wait`` is never lost."""
+@dataclass(slots=True, frozen=True)
+class WorkerConfig:
+    """vLLM's knobs for one worker. None means unlimited."""
 
-    __slots__ = ("_future", "_pending")
-
-    def __init__(self) -> None:
-        self._pending = False
-        self._future: asyncio.Future[None] | None = None
-
-    def set(self) -> None:
-        self._pending = True
-        future = self._future
-        if future is not None and not future.done():
-            future.set_result(None)
-
-    async def wait(self) -> None:
-        if not self._pending:
-            self._future = asyncio.get_running_loop().create_future()
-            try:
-                await self._future
-            finally:
-                self._future = None
-        self._pending = False
+    num_gpu_blocks: int
+    block_size: int = 16
+    max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None  # per-step token budget (chunked prefill); batched models
+    max_waiting: int = 8192
+    max_model_len: int | None = None
 
 
-class RequestStream:
-    """The engine's view of one sequence, with every timestamp the engine stamped (seconds, engine clock)."""
+class Worker:
+    """Schedules and paces the sequences of one simulated engine. All methods run on the clock's loop."""
 
-    __slots__ = (
-        "_next_due",
-        "_taken",
-        "aborted",
-        "arrival",
-        "finish_time",
-        "first_token_time",
-        "generated",
-        "request",
-        "wakeup",
-    )
-
-    def __init__(self, request: EngineRequest, wakeup: Wakeup, arrival: float) -> None:
-        self.request = request
-        self.wakeup = wakeup
-        self.arrival = arrival
-        self.first_token_time: float | None = None
-        self.finish_time: float | None = None
-        self.generated = 0  # tokens emitted so far
-        self.aborted = False
-        self._taken = 0
-        self._next_due = arrival
-
-    @property
-    def finished(self) -> bool:
-        """True once every token was emitted (or the request was aborted)."""
-        return self.finish_time is not None
-
-    def take(self) -> int:
-        """How many tokens were emitted since the last call (never blocks)."""
-        new = self.generated - self._taken
-        self._taken = self.generated
-        return new
-
-
-class Engine:
-    """A single simulated worker on one clock. ``submit`` and ``abort`` must run on the clock's loop."""
-
-    def __init__(self, clock: Clock, latency: LatencyModel, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        clock: Clock,
+        latency: LatencyModel,
+        config: WorkerConfig,
+        gpu: GpuSpec,
+        observer: EngineObserver,
+        seed: int | None = None,
+    ) -> None:
+        self.index = index
         self.clock = clock
         self.latency = latency
+        self.config = config
+        self.gpu = gpu
+        self.observer = observer
+        self.kv = KVCache(config.num_gpu_blocks, config.block_size)
+        self.scheduler = Scheduler(self.kv, config.max_num_seqs, config.max_waiting)
         self._rng = random.Random(seed)
-        self._heap: list[tuple[float, int, RequestStream]] = []
-        self._seq = itertools.count()
         self._timer: TimerHandle | None = None
         self._timer_due = float("inf")
-        self.running: set[RequestStream] = set()
+        self._heap: list[tuple[float, int, int, Sequence]] = []  # (due, tie, epoch, seq): per-sequence
+        self._tie = itertools.count()
+        self._step: _Step | None = None  # the step in flight: batched models
+        self._busy_seconds = 0.0
+        self._busy_since: float | None = None
+        self.pending_prefill = 0  # prompt tokens routed here and not yet computed (routers read it)
 
-    def submit(self, request: EngineRequest, wakeup: Wakeup | None = None) -> RequestStream:
-        """Start a sequence now; its first token is due after the latency model's TTFT."""
-        now = self.clock.now()
-        stream = RequestStream(request, wakeup or Wakeup(), now)
-        self.running.add(stream)
-        if request.output_tokens <= 0:
-            self._finish(stream, now)
-            return stream
-        stream._next_due = now + self.latency.first_token_delay(request, self._rng)
-        heapq.heappush(self._heap, (stream._next_due, next(self._seq), stream))
-        self._arm(stream._next_due)
-        return stream
+    # --- the seam -------------------------------------------------------------------------------------
 
-    def abort(self, stream: RequestStream) -> None:
-        """Stop a sequence (client gone). Its heap entry is dropped lazily when it comes due."""
-        if stream.finished:
+    def check(self, tokens: int, count: int) -> None:
+        """Raise if ``count`` new sequences of up to ``tokens`` tokens each cannot be accepted now."""
+        capacity = self.kv.num_blocks * self.kv.block_size
+        if tokens + 1 > capacity:
+            raise ExceedsKVCapacity(tokens, capacity)
+        waiting = len(self.scheduler.waiting)
+        if waiting + count > self.config.max_waiting:
+            raise EngineOverloaded(waiting, self.config.max_waiting, retry_after=1.0)
+
+    def add(self, seq: Sequence, overlap_tokens: int) -> None:
+        """Queue a sequence (``check`` first); ``overlap_tokens`` is the routing-time cache estimate."""
+        seq.worker = self.index
+        seq.pending_prefill = max(0, seq.request.prompt_tokens - overlap_tokens)
+        self.pending_prefill += seq.pending_prefill
+        self.scheduler.waiting.append(seq)
+        if seq.request.output_tokens <= 0:
+            self._finish(seq, self.clock.now())
             return
-        stream.aborted = True
-        self._finish(stream, self.clock.now())
+        self._schedule()
 
-    def _finish(self, stream: RequestStream, now: float) -> None:
-        stream.finish_time = now
-        self.running.discard(stream)
-        stream.wakeup.set()
+    def abort(self, seq: Sequence) -> None:
+        """Stop a sequence (client gone), returning its blocks at once."""
+        if seq.finished:
+            return
+        seq.aborted = True
+        self._finish(seq, self.clock.now())
+        self._schedule()
 
-    def _arm(self, due: float) -> None:
+    def snapshot(self) -> WorkerSnapshot:
+        now = self.clock.now()
+        sched = self.scheduler
+        running: dict[str, int] = {}
+        for seq in sched.running:
+            running[seq.request.model] = running.get(seq.request.model, 0) + 1
+        waiting: dict[str, int] = {}
+        for seq in sched.waiting:
+            waiting[seq.request.model] = waiting.get(seq.request.model, 0) + 1
+        busy = self._busy_seconds + (now - self._busy_since if self._busy_since is not None else 0.0)
+        return WorkerSnapshot(
+            index=self.index,
+            running=running,
+            waiting=waiting,
+            block_size=self.kv.block_size,
+            num_gpu_blocks=self.kv.num_blocks,
+            blocks_in_use=self.kv.blocks_in_use,
+            prefix_cache_queries=sched.prefix_queries,
+            prefix_cache_hits=sched.prefix_hits,
+            preemptions=sched.preemptions,
+            active_prefill_tokens=self.pending_prefill,
+            active_decode_blocks=self.kv.blocks_in_use,
+            busy_seconds=busy,
+            max_num_seqs=self.config.max_num_seqs,
+            max_num_batched_tokens=self.config.max_num_batched_tokens if self.latency.batched else None,
+            max_model_len=self.config.max_model_len,
+            gpu=self.gpu,
+        )
+
+    # --- shared bookkeeping ---------------------------------------------------------------------------
+
+    def _emit(self, seq: Sequence, count: int, now: float) -> None:
+        """``count`` tokens of ``seq`` leave now."""
+        observer = self.observer
+        model = seq.request.model
+        if seq.first_token_time is None:
+            seq.first_token_time = now
+            self.pending_prefill -= seq.pending_prefill
+            seq.pending_prefill = 0
+            observer.first_token(
+                self.index, model, now - seq.arrival, seq.request.prompt_tokens, seq.cached_tokens
+            )
+            if count > 1:
+                observer.tokens(self.index, model, count - 1, 0.0)
+        else:
+            observer.tokens(self.index, model, count, now - seq.last_token_time)
+        seq.generated += count
+        seq.last_token_time = now
+        if seq.generated >= seq.request.output_tokens:
+            self._finish(seq, now)
+        else:
+            seq.wakeup.set()
+
+    def _finish(self, seq: Sequence, now: float) -> None:
+        self.scheduler.remove(seq)
+        self.pending_prefill -= seq.pending_prefill
+        seq.pending_prefill = 0
+        seq.finish_time = now
+        self._mark_busy(now)
+        request = seq.request
+        self.observer.finished(
+            FinishedRequest(
+                model=request.model,
+                worker=self.index,
+                arrival=seq.arrival,
+                scheduled=seq.scheduled,
+                first_token=seq.first_token_time,
+                finish=now,
+                prompt_tokens=request.prompt_tokens,
+                cached_tokens=seq.cached_tokens,
+                output_tokens=seq.generated,
+                max_tokens=request.max_tokens,
+                n=request.n,
+                finish_reason="abort" if seq.aborted else request.finish_reason,
+                preemptions=seq.preemptions,
+            )
+        )
+        seq.wakeup.set()
+
+    def _mark_busy(self, now: float) -> None:
+        """Account busy time: the worker is busy while any sequence is running."""
+        busy = bool(self.scheduler.running)
+        if busy and self._busy_since is None:
+            self._busy_since = now
+        elif not busy and self._busy_since is not None:
+            self._busy_seconds += now - self._busy_since
+            self._busy_since = None
+
+    def _arm(self, due: float, callback) -> None:  # type: ignore[no-untyped-def]
         if due >= self._timer_due:
             return
         if self._timer is not None:
             self._timer.cancel()
         self._timer_due = due
-        self._timer = self.clock.call_at(due, self._step)
+        self._timer = self.clock.call_at(due, callback)
 
-    def _step(self) -> None:
-        """Emit every token due by now, for every sequence, then re-arm for the next due time."""
+    def _disarm(self) -> None:
         self._timer = None
         self._timer_due = float("inf")
+
+    def _schedule(self) -> None:
+        if self.latency.batched:
+            if self._step is None:
+                self._start_step()
+        else:
+            self._admit_sequences(self.clock.now())
+
+    # --- per-sequence latency models ------------------------------------------------------------------
+
+    def _admit_sequences(self, now: float) -> None:
+        sched = self.scheduler
+        latency: SequenceLatency = self.latency  # type: ignore[assignment]
+        while sched.waiting and sched.has_room():
+            seq = sched.waiting[0]
+            if not sched.try_admit(seq, now):
+                break
+            seq.due = now + latency.prefill_delay(seq.to_compute, self._rng)
+            heapq.heappush(self._heap, (seq.due, next(self._tie), seq.epoch, seq))
+        self._mark_busy(now)
+        if self._heap:
+            self._arm(self._heap[0][0], self._pace)
+
+    def _pace(self) -> None:
+        """Emit every token due by now, for every sequence, then re-arm for the next due time."""
+        self._disarm()
         now = self.clock.now()
         heap = self._heap
-        latency = self.latency
+        latency: SequenceLatency = self.latency  # type: ignore[assignment]
         rng = self._rng
+        sched = self.scheduler
+        emitted = 0
+        freed = False
         while heap and heap[0][0] <= now:
-            _, _, stream = heapq.heappop(heap)
-            if stream.finished:
-                continue
-            total = stream.request.output_tokens
-            if stream.first_token_time is None:
-                stream.first_token_time = now
+            _, _, epoch, seq = heapq.heappop(heap)
+            if seq.status != RUNNING or epoch != seq.epoch:
+                continue  # finished, aborted or preempted since this entry was pushed
             # Catch up on every token whose due time has passed, so a late timer never slows the schedule.
-            due = stream._next_due
-            while due <= now and stream.generated < total:
-                stream.generated += 1
-                due += latency.inter_token_delay(stream.request, rng)
-            stream._next_due = due
-            if stream.generated >= total:
-                self._finish(stream, now)
-            else:
-                stream.wakeup.set()
-                heapq.heappush(heap, (due, next(self._seq), stream))
-        if heap:
-            self._arm(heap[0][0])
+            due = seq.due
+            count = 0
+            remaining = seq.request.output_tokens - seq.generated
+            preempted = False
+            while due <= now and count < remaining:
+                if len(seq.blocks) * self.kv.block_size < seq.tokens + count + 1:
+                    freed = bool(sched.grow(seq, count + 1)) or freed
+                    if seq.status != RUNNING:
+                        preempted = True
+                        break
+                count += 1
+                due += latency.inter_token_delay(rng)
+            seq.to_compute = 0
+            if count:
+                emitted += count
+                self._emit(seq, count, now)
+            if preempted or seq.status != RUNNING:
+                freed = True
+                continue
+            seq.due = due
+            heapq.heappush(heap, (due, next(self._tie), seq.epoch, seq))
+        if emitted:
+            self.observer.step(self.index, emitted, 0.0)
+        if freed or sched.waiting:
+            self._admit_sequences(now)
+        elif heap:
+            self._arm(heap[0][0], self._pace)
+
+    # --- batched latency models (vLLM's step loop) ----------------------------------------------------
+
+    def _start_step(self) -> None:
+        """Plan one step (decodes first, then prefill chunks within the token budget) and time it."""
+        now = self.clock.now()
+        sched = self.scheduler
+        decodes: list[Sequence] = []
+        for seq in list(sched.running):
+            if seq.status == RUNNING and seq.to_compute == 0:
+                sched.grow(seq)
+                if seq.status == RUNNING:
+                    decodes.append(seq)
+        decodes = [seq for seq in decodes if seq.status == RUNNING]  # later growth may preempt earlier ones
+        budget = self.config.max_num_batched_tokens or 2**62
+        budget -= len(decodes)
+        prefills: list[tuple[Sequence, int]] = []
+        for seq in sched.running:
+            if seq.to_compute and budget > 0:
+                chunk = min(seq.to_compute, budget)
+                prefills.append((seq, chunk))
+                budget -= chunk
+        while sched.waiting and sched.has_room() and budget > 0:
+            seq = sched.waiting[0]
+            if not sched.try_admit(seq, now):
+                break
+            chunk = min(seq.to_compute, budget)
+            prefills.append((seq, chunk))
+            budget -= chunk
+        self._mark_busy(now)
+        if not decodes and not prefills:
+            return  # idle until the next submit or abort
+        kv_tokens = sum(seq.tokens for seq in sched.running)
+        prefill_tokens = sum(chunk for _, chunk in prefills)
+        latency: StepLatency = self.latency  # type: ignore[assignment]
+        duration = latency.step_time(prefill_tokens, len(decodes), kv_tokens, self._rng)
+        self._step = _Step(now, decodes, prefills, prefill_tokens + len(decodes))
+        self._arm(now + duration, self._end_step)
+
+    def _end_step(self) -> None:
+        self._disarm()
+        step, self._step = self._step, None
+        assert step is not None
+        now = self.clock.now()
+        for seq in step.decodes:
+            if seq.status == RUNNING:
+                self._emit(seq, 1, now)
+        for seq, chunk in step.prefills:
+            if seq.status != RUNNING:
+                continue
+            seq.to_compute -= chunk
+            if seq.to_compute <= 0:
+                seq.to_compute = 0
+                self._emit(seq, 1, now)  # the last prefill chunk samples the next token
+        self.observer.step(self.index, step.tokens, now - step.started)
+        self._start_step()
+
+
+@dataclass(slots=True)
+class _Step:
+    started: float
+    decodes: list[Sequence]
+    prefills: list[tuple[Sequence, int]]
+    tokens: int

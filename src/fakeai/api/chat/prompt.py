@@ -7,6 +7,8 @@ tokens of their JSON.
 
 from __future__ import annotations
 
+import hashlib
+
 import msgspec
 
 from fakeai.api.chat.protocol import (
@@ -18,9 +20,6 @@ from fakeai.api.chat.protocol import (
 )
 from fakeai.engine.tokenizer import Encoding
 
-PER_MESSAGE = 3
-PER_NAME = 1
-REPLY_PRIMER = 3
 #: Images, audio, files and video cost a flat amount for now (OpenAI's low-detail image price);
 #: exact multimodal accounting is its own piece of work.
 NON_TEXT_PART_TOKENS = 85
@@ -61,22 +60,50 @@ def render(request: ChatCompletionRequest) -> list[str]:
     return strings
 
 
-def count_prompt_tokens(encoding: Encoding, request: ChatCompletionRequest) -> int:
-    total = REPLY_PRIMER
+#: Framing tokens of the chat template, as ids no vocabulary uses (only equality matters: they make equal
+#: conversations give equal ids, which is what the engine's prefix cache hashes).
+_START, _MESSAGE, _END, _REPLY_ROLE, _NAME = -1, -2, -3, -4, -5
+
+
+def prompt_token_ids(encoding: Encoding, request: ChatCompletionRequest) -> list[int]:
+    """The prompt as token ids, counted by OpenAI's recipe: ``len`` of it is ``prompt_tokens``.
+
+    Each message is ``start, role, message, content, end`` (the 3 framing tokens); a name adds one token
+    plus its own; the reply is primed with 3 more. A non-text part is ``NON_TEXT_PART_TOKENS`` ids derived
+    from its content, so the same image twice is the same prefix.
+    """
+    encode = encoding.encode_ordinary
+    ids: list[int] = []
     for message in request.messages:
-        total += PER_MESSAGE + len(encoding.encode_ordinary(message.__struct_config__.tag))
-        text, other = content_text(message.content)
-        total += len(encoding.encode_ordinary(text)) + other * NON_TEXT_PART_TOKENS
+        ids.append(_START)
+        ids += encode(message.__struct_config__.tag)
+        ids.append(_MESSAGE)
+        content = message.content
+        if isinstance(content, str):
+            ids += encode(content)
+        elif content is not None:
+            text, _ = content_text(content)
+            ids += encode(text)
+            for part in content:
+                if not isinstance(part, (TextPart, RefusalPart)):
+                    ids += _part_ids(part)
         name = getattr(message, "name", None)
         if name:
-            total += PER_NAME + len(encoding.encode_ordinary(name))
+            ids.append(_NAME)
+            ids += encode(name)
         if isinstance(message, AssistantMessage):
             for call in message.tool_calls or ():
-                total += len(encoding.encode_ordinary(call.function.name + call.function.arguments))
+                ids += encode(call.function.name + call.function.arguments)
             if message.function_call is not None:
-                call = message.function_call
-                total += len(encoding.encode_ordinary(call.name + call.arguments))
+                ids += encode(message.function_call.name + message.function_call.arguments)
+        ids.append(_END)
     definitions = request.tools or request.functions
     if definitions:
-        total += len(encoding.encode_ordinary(msgspec.json.encode(definitions).decode()))
-    return total
+        ids += encode(msgspec.json.encode(definitions).decode())
+    ids += (_START, _REPLY_ROLE, _MESSAGE)
+    return ids
+
+
+def _part_ids(part: object) -> list[int]:
+    seed = int.from_bytes(hashlib.blake2b(msgspec.json.encode(part), digest_size=8).digest(), "big")
+    return [hash((seed, i)) for i in range(NON_TEXT_PART_TOKENS)]

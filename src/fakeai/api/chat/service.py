@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 
-from fakeai.api.chat.prompt import count_prompt_tokens, render
+from fakeai.api.chat.prompt import prompt_token_ids, render
 from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.chat.stream import ChunkWriter
 from fakeai.api.generation import (
@@ -36,7 +36,7 @@ class ChatCompletion:
         self.fingerprint = fp
 
     def _usage(self, completion_tokens: int) -> dict[str, object]:
-        return usage(self.prompt_tokens, completion_tokens)
+        return usage(self.prompt_tokens, completion_tokens, self.run.cached_tokens)
 
     async def response(self) -> dict[str, object]:
         """The non-streaming ``chat.completion``: the same engine run, folded into one object."""
@@ -118,11 +118,20 @@ class ChatService:
         _reject_unsupported(request)
         encoding = await state.tokenizers.load(card.tokenizer)
         prose = await state.prose.load(card.tokenizer)
-        prompt_tokens = count_prompt_tokens(encoding, request)
+        prompt_ids = prompt_token_ids(encoding, request)
+        prompt_tokens = len(prompt_ids)
         requested, param = request.max_completion_tokens, "max_completion_tokens"
         if requested is None:
             requested, param = request.max_tokens, "max_tokens"
-        limit = token_limit(card, prompt_tokens, requested, param, "messages", request.min_tokens)
+        limit = token_limit(
+            card,
+            prompt_tokens,
+            requested,
+            param,
+            "messages",
+            request.min_tokens,
+            state.settings.max_model_len,
+        )
         n = request.n or 1
         key = "\x1e".join((request.model, *render(request)))
         completions = compose_choices(
@@ -133,7 +142,9 @@ class ChatService:
             ignore_eos=request.ignore_eos,
             stop=stop_list(request.stop),
         )
-        run = Run.start(state.engine, request_id, [prompt_tokens] * n, completions)
+        run = Run.start(
+            state.engine, request_id, request.model, [prompt_ids] * n, completions, requested or limit
+        )
         return ChatCompletion(request, run, prompt_tokens, fingerprint(request.model, state.settings.seed))
 
 

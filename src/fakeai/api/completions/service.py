@@ -27,12 +27,13 @@ from fakeai.state import AppState
 _encode = msgspec.json.encode
 
 
-#: What a null prompt means (OpenAI's default): the end-of-text special token, one token long.
-END_OF_TEXT = ("<|endoftext|>", 1)
+#: What a null prompt means (OpenAI's default): the end-of-text special token, one token long (its id is a
+#: placeholder no vocabulary uses; only the prefix cache sees it).
+END_OF_TEXT: tuple[str, list[int]] = ("<|endoftext|>", [-1])
 
 
-def _prompts(prompt: str | list[object] | None, encoding: Encoding) -> list[tuple[str, int]]:
-    """Each prompt as (text, token count). Accepts a string, strings, token ids, or lists of token ids."""
+def _prompts(prompt: str | list[object] | None, encoding: Encoding) -> list[tuple[str, list[int]]]:
+    """Each prompt as (text, token ids). Accepts a string, strings, token ids, or lists of token ids."""
     bad = InvalidRequestError(
         "Invalid 'prompt': expected a string, an array of strings, an array of token ids, or an array of "
         "arrays of token ids.",
@@ -42,7 +43,7 @@ def _prompts(prompt: str | list[object] | None, encoding: Encoding) -> list[tupl
     if prompt is None:
         return [END_OF_TEXT]
     if isinstance(prompt, str):
-        return [(prompt, len(encoding.encode_ordinary(prompt)))]
+        return [(prompt, encoding.encode_ordinary(prompt))]
     if not prompt:
         raise InvalidRequestError(
             "Invalid 'prompt': empty array. Expected an array with minimum length 1, but got an empty array "
@@ -51,7 +52,7 @@ def _prompts(prompt: str | list[object] | None, encoding: Encoding) -> list[tupl
             code="empty_array",
         )
     if all(isinstance(p, str) for p in prompt):
-        return [(p, len(encoding.encode_ordinary(p))) for p in prompt]  # type: ignore[arg-type]
+        return [(p, encoding.encode_ordinary(p)) for p in prompt]  # type: ignore[arg-type]
     if all(type(p) is int for p in prompt):
         return [_token_prompt(prompt, encoding)]  # type: ignore[arg-type]
     if all(isinstance(p, list) and p and all(type(t) is int for t in p) for p in prompt):
@@ -59,9 +60,9 @@ def _prompts(prompt: str | list[object] | None, encoding: Encoding) -> list[tupl
     raise bad
 
 
-def _token_prompt(ids: list[int], encoding: Encoding) -> tuple[str, int]:
+def _token_prompt(ids: list[int], encoding: Encoding) -> tuple[str, list[int]]:
     try:
-        return encoding.decode(ids), len(ids)
+        return encoding.decode(ids), ids
     except Exception:
         raise InvalidRequestError(
             f"Invalid 'prompt': token ids must be between 0 and the vocabulary size of {encoding.name}.",
@@ -73,7 +74,9 @@ def _token_prompt(ids: list[int], encoding: Encoding) -> tuple[str, int]:
 class TextCompletion:
     """One accepted request: ``n`` (of ``best_of``) choices per prompt, running on the engine."""
 
-    def __init__(self, request: CompletionRequest, run: Run, prompts: list[tuple[str, int]], fp: str) -> None:
+    def __init__(
+        self, request: CompletionRequest, run: Run, prompts: list[tuple[str, list[int]]], fp: str
+    ) -> None:
         self.request = request
         self.run = run
         self.prompts = prompts
@@ -85,7 +88,8 @@ class TextCompletion:
 
     def _usage(self) -> dict[str, object]:
         completion_tokens = sum(len(c.pieces) for c in self.run.completions)
-        return usage(sum(tokens for _, tokens in self.prompts), completion_tokens)
+        cached = self.run.cached_tokens
+        return usage(sum(len(ids) for _, ids in self.prompts), completion_tokens, cached)
 
     def _returned(self) -> list[tuple[int, int]]:
         """(choice index on the wire, index into run.completions) for every returned choice."""
@@ -189,9 +193,12 @@ class CompletionService:
         prose = await state.prose.load(card.tokenizer)
         prompts = _prompts(request.prompt, encoding)
         completions = []
-        prompt_tokens = []
-        for text, tokens in prompts:
-            limit = token_limit(card, tokens, request.max_tokens, "max_tokens", "prompt", request.min_tokens)
+        prompt_ids: list[list[int]] = []
+        max_model_len = state.settings.max_model_len
+        for text, ids in prompts:
+            limit = token_limit(
+                card, len(ids), request.max_tokens, "max_tokens", "prompt", request.min_tokens, max_model_len
+            )
             rngs = choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of)
             completions += compose_choices(
                 prose,
@@ -202,6 +209,7 @@ class CompletionService:
                 stop=stop_list(request.stop),
                 continuation=True,
             )
-            prompt_tokens += [tokens] * best_of
-        run = Run.start(state.engine, request_id, prompt_tokens, completions)
+            prompt_ids += [ids] * best_of
+        max_tokens = request.max_tokens if request.max_tokens is not None else limit
+        run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens)
         return TextCompletion(request, run, prompts, fingerprint(request.model, state.settings.seed))

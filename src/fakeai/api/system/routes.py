@@ -25,7 +25,8 @@ def routes(state: AppState) -> list[Route]:
                 "version": __version__,
                 "uptime_seconds": round(time.time() - state.started_at, 3),
                 "models": len(state.catalog.list()),
-                "running_sequences": len(state.engine.running),
+                "running_sequences": sum(len(w.scheduler.running) for w in state.engine.workers),
+                "waiting_sequences": sum(len(w.scheduler.waiting) for w in state.engine.workers),
             },
             status=200 if state.ready else 503,
         )

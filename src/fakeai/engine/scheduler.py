@@ -1,0 +1,181 @@
+"""Admission and memory of one worker: the waiting queue, the running batch, KV blocks and preemption.
+
+vLLM's rules: requests are admitted first come, first served while the batch has room (``max_num_seqs``)
+and the KV cache has blocks for the request's tokens (a cached prefix costs no new blocks); the queue head
+blocks the rest. When a running sequence needs one more block and none is free, the newest running sequence
+is preempted: its blocks are freed (hashed ones stay in the prefix cache) and it goes back to the front of
+the queue, to be recomputed when it is readmitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from fakeai.engine.kv_cache import KVCache
+from fakeai.engine.types import EngineRequest
+
+WAITING, RUNNING, FINISHED = 0, 1, 2
+
+
+class Wakeup:
+    """A level-triggered signal: ``set`` before or during ``wait`` is never lost."""
+
+    __slots__ = ("_future", "_pending")
+
+    def __init__(self) -> None:
+        self._pending = False
+        self._future: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._pending = True
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def wait(self) -> None:
+        if not self._pending:
+            self._future = asyncio.get_running_loop().create_future()
+            try:
+                await self._future
+            finally:
+                self._future = None
+        self._pending = False
+
+
+class Sequence:
+    """One sequence in the engine, and the consumer's handle on it (``take``, ``finished``, stamps).
+
+    Times are seconds on the engine clock; counts are tokens unless named blocks.
+    """
+
+    __slots__ = (
+        "_taken",
+        "aborted",
+        "arrival",
+        "blocks",
+        "cached_tokens",
+        "due",
+        "epoch",
+        "finish_time",
+        "first_token_time",
+        "generated",
+        "hashes",
+        "last_token_time",
+        "pending_prefill",
+        "preemptions",
+        "request",
+        "scheduled",
+        "status",
+        "to_compute",
+        "wakeup",
+        "worker",
+    )
+
+    def __init__(self, request: EngineRequest, hashes: list[int], wakeup: Wakeup, arrival: float) -> None:
+        self.request = request
+        self.hashes = hashes  # chained hashes of the prompt's full blocks
+        self.wakeup = wakeup
+        self.arrival = arrival
+        self.worker = -1
+        self.status = WAITING
+        self.scheduled: float | None = None  # first admission
+        self.first_token_time: float | None = None
+        self.last_token_time = 0.0
+        self.finish_time: float | None = None
+        self.generated = 0  # tokens emitted so far
+        self.cached_tokens = 0  # prompt tokens found in the prefix cache at first admission
+        self.blocks: list[int] = []
+        self.to_compute = 0  # tokens of the current (re)fill not yet computed; 0 once decoding
+        self.pending_prefill = 0  # prompt tokens this sequence still adds to the worker's prefill load
+        self.preemptions = 0
+        self.aborted = False
+        self.due = arrival  # next emission (per-sequence latency models)
+        self.epoch = 0  # bumped on preemption: timers of the previous admission are stale
+        self._taken = 0
+
+    @property
+    def finished(self) -> bool:
+        """True once every token was emitted, or the sequence was aborted."""
+        return self.status == FINISHED
+
+    @property
+    def tokens(self) -> int:
+        """Tokens whose KV the sequence holds once computed: its prompt and what it generated."""
+        return self.request.prompt_tokens + self.generated
+
+    def take(self) -> int:
+        """How many tokens were emitted since the last call (never blocks)."""
+        new = self.generated - self._taken
+        self._taken = self.generated
+        return new
+
+
+class Scheduler:
+    """The waiting queue and running batch of one worker over its KV cache."""
+
+    def __init__(self, kv: KVCache, max_num_seqs: int | None, max_waiting: int) -> None:
+        self.kv = kv
+        self.max_num_seqs = max_num_seqs
+        self.max_waiting = max_waiting
+        self.waiting: deque[Sequence] = deque()
+        # Insertion-ordered, O(1) removal: the newest (last) is preempted first.
+        self.running: dict[Sequence, None] = {}
+        self.preemptions = 0
+        self.prefix_queries = 0  # tokens
+        self.prefix_hits = 0  # tokens
+
+    def has_room(self) -> bool:
+        return self.max_num_seqs is None or len(self.running) < self.max_num_seqs
+
+    def try_admit(self, seq: Sequence, now: float) -> bool:
+        """Move the queue head into the batch if its blocks fit; the cached prefix is not recomputed."""
+        tokens = seq.tokens
+        allocated = self.kv.allocate(seq.hashes, tokens)
+        if allocated is None:
+            return False
+        seq.blocks, cached = allocated
+        self.prefix_queries += seq.request.prompt_tokens
+        self.prefix_hits += cached
+        if seq.scheduled is None:
+            seq.scheduled = now
+            seq.cached_tokens = cached
+        seq.to_compute = tokens - cached
+        seq.status = RUNNING
+        self.waiting.popleft()
+        self.running[seq] = None
+        return True
+
+    def grow(self, seq: Sequence, upcoming: int = 1) -> list[Sequence]:
+        """Make room for ``upcoming`` more tokens of ``seq``; returns the sequences preempted for it (which
+        may include ``seq`` itself, when it is the newest)."""
+        preempted: list[Sequence] = []
+        kv = self.kv
+        while len(seq.blocks) * kv.block_size < seq.tokens + upcoming:
+            if kv.append(seq.blocks):
+                continue
+            victim = next(reversed(self.running))
+            self.preempt(victim)
+            preempted.append(victim)
+            if victim is seq:
+                break
+        return preempted
+
+    def preempt(self, seq: Sequence) -> None:
+        del self.running[seq]
+        self.kv.free(seq.blocks)
+        seq.status = WAITING
+        seq.to_compute = 0
+        seq.epoch += 1
+        seq.preemptions += 1
+        self.preemptions += 1
+        self.waiting.appendleft(seq)
+
+    def remove(self, seq: Sequence) -> None:
+        """Take a finished or aborted sequence out, returning its blocks."""
+        if seq.status == RUNNING:
+            del self.running[seq]
+        elif seq.status == WAITING:
+            self.waiting.remove(seq)
+        self.kv.free(seq.blocks)
+        seq.status = FINISHED
