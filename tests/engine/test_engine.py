@@ -1,35 +1,35 @@
-"""The engine's pacing, on a virtual clock: no test here sleeps."""
+"""Per-sequence pacing (fixed and per-token latency models), on a virtual clock: no test here sleeps."""
 
 from __future__ import annotations
 
 import pytest
 
-from fakeai.engine import Engine, EngineRequest, FixedLatency, VirtualClock, Wakeup
+from fakeai.engine import FixedLatency, Jitter, PerTokenLatency, VirtualClock, Wakeup
+from tests.engine.helpers import make_cluster, request
 
 
-def make_engine(ttft: float = 0.1, itl: float = 0.02, **jitter: float) -> tuple[Engine, VirtualClock]:
-    clock = VirtualClock()
-    return Engine(clock, FixedLatency(ttft, itl, **jitter), seed=7), clock
-
-
-def request(tokens: int, name: str = "r") -> EngineRequest:
-    return EngineRequest(request_id=name, prompt_tokens=10, output_tokens=tokens)
+def fixed(ttft: float = 0.1, itl: float = 0.02) -> FixedLatency:
+    return FixedLatency(ttft, itl)
 
 
 def test_first_token_at_ttft_then_one_per_itl() -> None:
-    engine, clock = make_engine(ttft=0.1, itl=0.02)
-    stream = engine.submit(request(5))
+    cluster, clock, recorder = make_cluster(fixed(0.1, 0.02))
+    [seq] = cluster.submit([request(5)])
     clock.advance(0.099)
-    assert stream.generated == 0 and stream.first_token_time is None
+    assert seq.generated == 0 and seq.first_token_time is None
     clock.advance(0.001)
-    assert stream.generated == 1
-    assert stream.first_token_time == pytest.approx(0.1)
+    assert seq.generated == 1
+    assert seq.first_token_time == pytest.approx(0.1)
     clock.advance(0.02 * 3)
-    assert stream.generated == 4 and not stream.finished
+    assert seq.generated == 4 and not seq.finished
     clock.advance(0.02)
-    assert stream.generated == 5 and stream.finished
-    assert stream.finish_time == pytest.approx(0.1 + 4 * 0.02)
-    assert engine.running == set()
+    assert seq.generated == 5 and seq.finished
+    assert seq.finish_time == pytest.approx(0.1 + 4 * 0.02)
+    assert recorder.ttfts == [pytest.approx(0.1)]
+    assert recorder.gaps == [pytest.approx(0.02)] * 4
+    [record] = recorder.records
+    assert (record.output_tokens, record.finish_reason, record.scheduled) == (5, "length", 0.0)
+    assert not cluster.workers[0].scheduler.running
 
 
 class LateClock(VirtualClock):
@@ -40,36 +40,40 @@ class LateClock(VirtualClock):
 
 
 def test_late_timer_catches_up_on_every_due_token() -> None:
+    cluster, _, recorder = make_cluster(FixedLatency(0.5, 0.25))  # binary-exact times
     clock = LateClock()
-    engine = Engine(clock, FixedLatency(0.5, 0.25))  # binary-exact times
-    stream = engine.submit(request(100))
+    worker = cluster.workers[0]
+    worker.clock = cluster.clock = clock
+    [seq] = cluster.submit([request(100)])
     clock.advance(1.5)
     # The step ran at 1.5 instead of 0.5: it emits every token due by then (0.5, 0.75, ..., 1.5) at once,
-    # so a late loop never stretches the schedule.
-    assert stream.generated == 5
-    assert stream.take() == 5
-    assert stream.take() == 0
+    # so a late loop never stretches the schedule; the metrics see what the client sees.
+    assert seq.generated == 5
+    assert seq.take() == 5
+    assert seq.take() == 0
+    assert recorder.ttfts == [1.5] and recorder.gaps == [0.0] * 4
 
 
 def test_zero_latency_emits_everything_in_one_step() -> None:
-    engine, clock = make_engine(ttft=0.0, itl=0.0)
-    stream = engine.submit(request(1000))
-    assert stream.generated == 0  # nothing happens until the loop runs the step
+    cluster, clock, _ = make_cluster(fixed(0.0, 0.0))
+    [seq] = cluster.submit([request(1000)])
+    assert seq.generated == 0  # nothing happens until the loop runs the step
     clock.advance(0)
-    assert stream.generated == 1000 and stream.finished
+    assert seq.generated == 1000 and seq.finished
 
 
 def test_zero_token_request_finishes_immediately() -> None:
-    engine, _ = make_engine()
-    stream = engine.submit(request(0))
-    assert stream.finished and stream.generated == 0 and engine.running == set()
+    cluster, _, recorder = make_cluster(fixed())
+    [seq] = cluster.submit([request(0)])
+    assert seq.finished and seq.generated == 0
+    assert cluster.workers[0].kv.blocks_in_use == 0 and len(recorder.records) == 1
 
 
 def test_concurrent_streams_keep_their_own_schedule() -> None:
-    engine, clock = make_engine(ttft=0.1, itl=0.02)
-    first = engine.submit(request(3, "a"))
+    cluster, clock, _ = make_cluster(fixed(0.1, 0.02))
+    [first] = cluster.submit([request(3, name="a")])
     clock.advance(0.05)
-    second = engine.submit(request(3, "b"))
+    [second] = cluster.submit([request(3, name="b")])
     clock.advance(0.05)  # t=0.10: a's first token; b is due at 0.15
     assert (first.generated, second.generated) == (1, 0)
     clock.advance(0.05)  # t=0.15
@@ -79,52 +83,69 @@ def test_concurrent_streams_keep_their_own_schedule() -> None:
     assert first.finished and second.finished
 
 
-def test_abort_stops_the_stream_and_frees_it() -> None:
-    engine, clock = make_engine(ttft=0.1, itl=0.02)
-    stream = engine.submit(request(10))
+def test_abort_stops_the_stream_and_frees_its_blocks() -> None:
+    cluster, clock, recorder = make_cluster(fixed(0.1, 0.02))
+    [seq] = cluster.submit([request(10, prompt=100)])
+    kv = cluster.workers[0].kv
+    assert kv.blocks_in_use == 7  # 100 prompt tokens in blocks of 16
     clock.advance(0.15)
-    produced = stream.generated
-    engine.abort(stream)
-    assert stream.aborted and stream.finished and engine.running == set()
+    produced = seq.generated
+    cluster.abort(seq)
+    assert seq.aborted and seq.finished and kv.blocks_in_use == 0
     clock.advance(1)
-    assert stream.generated == produced
-    engine.abort(stream)  # idempotent
-
-
-def test_a_new_earlier_request_rearms_the_single_timer() -> None:
-    engine, clock = make_engine(ttft=1.0, itl=0.02)
-    slow = engine.submit(request(1, "slow"))
-    engine.latency = FixedLatency(0.1, 0.02)  # the next request is due much earlier
-    fast = engine.submit(request(1, "fast"))
-    clock.advance(0.1)
-    assert fast.finished and not slow.finished
-    clock.advance(0.9)
-    assert slow.finished
+    assert seq.generated == produced
+    cluster.abort(seq)  # idempotent
+    assert recorder.records[-1].finish_reason == "abort"
 
 
 def test_jitter_is_seeded_and_never_negative() -> None:
-    def finish_times() -> list[float]:
-        engine, clock = make_engine(ttft=0.05, itl=0.01, ttft_jitter=0.05, itl_jitter=0.02)
-        streams = [engine.submit(request(20, str(i))) for i in range(5)]
+    def finish_times(distribution: str) -> list[float]:
+        latency = FixedLatency(0.05, 0.01, Jitter(0.05, distribution), Jitter(0.02, distribution))  # type: ignore[arg-type]
+        cluster, clock, _ = make_cluster(latency)
+        seqs = [cluster.submit([request(20, name=str(i))])[0] for i in range(5)]
         clock.advance(5)
-        return [s.finish_time or 0.0 for s in streams]
+        return [s.finish_time or 0.0 for s in seqs]
 
-    times = finish_times()
-    assert times == finish_times()
-    assert len(set(times)) > 1  # jitter really varies
-    assert all(t >= 0.0 for t in times)
+    for distribution in ("normal", "lognormal"):
+        times = finish_times(distribution)
+        assert times == finish_times(distribution)
+        assert len(set(times)) > 1  # jitter really varies
+        assert all(t >= 0.0 for t in times)
+
+
+def test_lognormal_jitter_keeps_the_mean() -> None:
+    import random
+
+    rng = random.Random(1)
+    samples = [Jitter(0.01, "lognormal").sample(0.02, rng) for _ in range(20_000)]
+    assert sum(samples) / len(samples) == pytest.approx(0.02, rel=0.02)
+    assert min(samples) > 0
+
+
+def test_per_token_prefill_charges_only_the_uncached_suffix() -> None:
+    """A shared 1,024-token prefix is cached: the second request pays only for its own suffix."""
+    latency = PerTokenLatency(overhead=0.005, per_token=0.0001, itl=0.01)
+    cluster, clock, recorder = make_cluster(latency)
+    prefix = list(range(1024))
+    [first] = cluster.submit([request(2, prompt=[*prefix, 5000, 5001])])
+    clock.advance(1)
+    [second] = cluster.submit([request(2, prompt=[*prefix, 6000, 6001, 6002])])
+    clock.advance(1)
+    assert first.cached_tokens == 0 and second.cached_tokens == 1024
+    assert recorder.ttfts[0] == pytest.approx(0.005 + 1026 * 0.0001)
+    assert recorder.ttfts[1] == pytest.approx(0.005 + 3 * 0.0001)
+
+
+async def test_sequences_of_one_request_share_a_wakeup() -> None:
+    cluster, clock, _ = make_cluster(fixed(0.1, 0.02))
+    wakeup = Wakeup()
+    seqs = cluster.submit([request(2, name=str(i)) for i in range(3)], wakeup)
+    clock.advance(0.1)
+    await wakeup.wait()
+    assert [s.take() for s in seqs] == [1, 1, 1]
 
 
 async def test_wakeup_is_level_triggered() -> None:
     wakeup = Wakeup()
     wakeup.set()
     await wakeup.wait()  # a set before the wait is not lost
-
-
-async def test_streams_of_one_request_share_a_wakeup() -> None:
-    engine, clock = make_engine(ttft=0.1, itl=0.02)
-    wakeup = Wakeup()
-    streams = [engine.submit(request(2, str(i)), wakeup) for i in range(3)]
-    clock.advance(0.1)
-    await wakeup.wait()
-    assert [s.take() for s in streams] == [1, 1, 1]
