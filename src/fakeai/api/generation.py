@@ -153,6 +153,7 @@ class Run:
         prompts: list[Sequence[int]],
         completions: list[Completion],
         max_tokens: int,
+        arrival: float | None = None,
     ) -> Run:
         """Submit one sequence per completion; ``prompts[i]`` is the prompt token ids of choice i.
 
@@ -172,7 +173,7 @@ class Run:
             for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]
         try:
-            run.streams = engine.submit(requests, run.wakeup)
+            run.streams = engine.submit(requests, run.wakeup, arrival)
         except EngineOverloaded as exc:
             seconds = max(1, math.ceil(exc.retry_after))
             raise RateLimitError(

@@ -90,8 +90,13 @@ class Cluster:
         self.router = router
         self.block_size = workers[0].kv.block_size
 
-    def submit(self, requests: Seq[EngineRequest], wakeup: Wakeup | None = None) -> list[Sequence]:
+    def submit(
+        self, requests: Seq[EngineRequest], wakeup: Wakeup | None = None, arrival: float | None = None
+    ) -> list[Sequence]:
         """Queue the sequences of one API request on one worker; all or none.
+
+        ``arrival`` is when the request reached the server (default: now); queue time and TTFT count from
+        it, so they include the server's own handling, as the client's measurement does.
 
         Raises ``EngineOverloaded`` (queue full: HTTP 429) or ``ExceedsKVCapacity`` (can never fit).
         All the requests share the first one's prompt hashes when their prompts are equal.
@@ -101,7 +106,7 @@ class Cluster:
         hashes = block_hashes(first.prompt, self.block_size)
         worker, overlap = self.router.choose(self.workers, hashes, first.prompt_tokens)
         worker.check(max(r.prompt_tokens + r.output_tokens for r in requests), len(requests))
-        now = self.clock.now()
+        now = self.clock.now() if arrival is None else min(arrival, self.clock.now())
         sequences = []
         for request in requests:
             own = hashes if request.prompt is first.prompt else block_hashes(request.prompt, self.block_size)

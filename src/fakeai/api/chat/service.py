@@ -104,8 +104,13 @@ class ChatService:
     def __init__(self, state: AppState) -> None:
         self.state = state
 
-    async def create(self, request: ChatCompletionRequest, request_id: str) -> ChatCompletion:
-        """Validate against the model, decide every choice, and start them on the engine."""
+    async def create(
+        self, request: ChatCompletionRequest, request_id: str, arrival: float | None = None
+    ) -> ChatCompletion:
+        """Validate against the model, decide every choice, and start them on the engine.
+
+        ``arrival`` (engine clock) is when the request came in; by default, when it reaches the engine.
+        """
         state = self.state
         card = state.catalog.resolve(request.model)
         if card.kind != "chat":
@@ -143,7 +148,13 @@ class ChatService:
             stop=stop_list(request.stop),
         )
         run = Run.start(
-            state.engine, request_id, request.model, [prompt_ids] * n, completions, requested or limit
+            state.engine,
+            request_id,
+            request.model,
+            [prompt_ids] * n,
+            completions,
+            requested or limit,
+            arrival,
         )
         return ChatCompletion(request, run, prompt_tokens, fingerprint(request.model, state.settings.seed))
 

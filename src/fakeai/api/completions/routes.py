@@ -19,8 +19,9 @@ def routes(state: AppState) -> list[Route]:
     service = CompletionService(state)
 
     async def create(request: Request) -> Response:
+        arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
         body = decode_json(await request.body(), CompletionRequest)
-        completion = await service.create(body, request.state.request_id)
+        completion = await service.create(body, request.state.request_id, arrival)
         if body.stream:
             return sse_response(completion.events(), completion.run.abort)
         return await unless_disconnected(request, completion.response(), completion.run.abort, json_response)

@@ -165,7 +165,9 @@ class CompletionService:
     def __init__(self, state: AppState) -> None:
         self.state = state
 
-    async def create(self, request: CompletionRequest, request_id: str) -> TextCompletion:
+    async def create(
+        self, request: CompletionRequest, request_id: str, arrival: float | None = None
+    ) -> TextCompletion:
         state = self.state
         card = state.catalog.resolve(request.model)
         if card.kind not in ("chat", "completion"):
@@ -211,5 +213,5 @@ class CompletionService:
             )
             prompt_ids += [ids] * best_of
         max_tokens = request.max_tokens if request.max_tokens is not None else limit
-        run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens)
+        run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival)
         return TextCompletion(request, run, prompts, fingerprint(request.model, state.settings.seed))
