@@ -56,8 +56,9 @@ DEPRECATED = ("vllm:gpu_cache_usage_perc", "vllm:gpu_prefix_cache_queries_total"
 
 
 def sample(families: dict, name: str, suffix: str = "", **labels: str) -> float:
-    matches = [s.value for s in families[name].samples if s.name == name.removesuffix("_total") + suffix
-               or s.name == name + suffix if all(s.labels.get(k) == v for k, v in labels.items())]  # fmt: skip
+    names = {name.removesuffix("_total") + suffix, name + suffix}
+    matches = [s.value for s in families[name].samples
+               if s.name in names and all(s.labels.get(k) == v for k, v in labels.items())]  # fmt: skip
     assert len(matches) == 1, (name, suffix, labels, matches)
     return matches[0]
 
