@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,10 +17,13 @@ from starlette.responses import Response
 
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.system import routes as system
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
+from fakeai.metrics import CONTENT_TYPE
+from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
 from fakeai.server.responses import error_response
 from fakeai.settings import Settings
@@ -28,7 +31,7 @@ from fakeai.state import AppState
 
 log = logging.getLogger("fakeai")
 
-_FAMILIES = (system, models, chat, completions)
+_FAMILIES = (system, models, chat, completions, metrics)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -51,8 +54,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stop = threading.Event()
         warm = threading.Thread(target=_warm, args=(state, stop), name="fakeai-warm-tokenizers", daemon=False)
         warm.start()
-        yield
-        stop.set()
+        exporters = await _start_exporters(state)
+        app.state.metrics_exporters = exporters  # tests read the bound ports
+        try:
+            yield
+        finally:
+            stop.set()
+            for exporter in exporters:
+                await exporter.stop()
 
     app = Starlette(
         lifespan=lifespan,
@@ -69,6 +78,29 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.fakeai = state
     return app
+
+
+async def _start_exporters(state: AppState) -> list[Exporter]:
+    """The Dynamo and DCGM metrics on ports of their own, when configured (see server/exporter.py)."""
+    settings = state.settings
+
+    def render(kind: str) -> Callable[[], bytes]:
+        def body() -> bytes:
+            metrics = state.metrics
+            if metrics is None:
+                return b""
+            return metrics.dynamo_text() if kind == "dynamo" else metrics.dcgm_text()
+
+        return body
+
+    exporters = [
+        Exporter(settings.host, port, "/metrics", render(kind), CONTENT_TYPE)
+        for kind, port in (("dynamo", settings.dynamo_metrics_port), ("dcgm", settings.dcgm_metrics_port))
+        if port is not None
+    ]
+    for exporter in exporters:
+        await exporter.start()
+    return exporters
 
 
 READY_MESSAGE = "worker %d ready: %d tokenizer vocabularies loaded in %.2f s"

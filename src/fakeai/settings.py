@@ -99,6 +99,20 @@ class Settings(BaseSettings):
     )
     strict_models: bool = Field(False, description="Unknown model ids get 404 instead of being created.")
 
+    # Metrics
+    deprecated_metrics: bool = Field(
+        False, description="Also emit vLLM's deprecated metric names (gpu_cache_usage_perc, ...)."
+    )
+    dynamo_metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="Also serve Dynamo's metrics at /metrics on this port."
+    )
+    dcgm_metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Also serve DCGM's metrics at /metrics on this port (exporter: 9400).",
+    )
+
     @field_validator("latency_model")
     @classmethod
     def _known_latency_model(cls, value: str) -> str:

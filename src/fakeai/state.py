@@ -10,6 +10,7 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.metrics import Metrics
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 
@@ -24,6 +25,8 @@ class AppState:
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
+    #: The metrics reading the engine; None until the app owns a cluster (the metrics routes answer 503).
+    metrics: Metrics | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
