@@ -87,8 +87,6 @@ async def _start_exporters(state: AppState) -> list[Exporter]:
     def render(kind: str) -> Callable[[], bytes]:
         def body() -> bytes:
             metrics = state.metrics
-            if metrics is None:
-                return b""
             return metrics.dynamo_text() if kind == "dynamo" else metrics.dcgm_text()
 
         return body

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="GPU x model pairing whose memory and power the fixed and per-token models simulate.",
     )
 
+    served_model_name: str = Field(
+        "fakeai",
+        description="model_name label of per-engine metrics that belong to no one model (vLLM's first "
+        "--served-model-name); per-request metrics carry each request's model.",
+    )
+
     # Cluster
     data_parallel_size: int = Field(1, ge=1, le=1024, description="Simulated workers (data-parallel ranks).")
     router: RouterPolicy = Field(

@@ -63,4 +63,4 @@ def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | N
         Worker(index, clock, latency, config, gpu, observer, seed=None if s.seed is None else s.seed + index)
         for index in range(s.data_parallel_size)
     ]
-    return Cluster(clock, workers, make_router(s.router))
+    return Cluster(clock, workers, make_router(s.router), (s.served_model_name,))

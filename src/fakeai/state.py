@@ -10,9 +10,13 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
-from fakeai.metrics import Metrics
+from fakeai.metrics import Metrics, Recorder
+from fakeai.metrics.recorder import error_type_for_status
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
+
+#: The token histograms' top bucket when no --max-model-len is set: the largest common context window.
+DEFAULT_MAX_MODEL_LEN = 131072
 
 
 @dataclass(slots=True)
@@ -22,19 +26,27 @@ class AppState:
     tokenizers: Tokenizers
     prose: ProseLibrary
     engine: Cluster
+    #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
+    metrics: Metrics
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
-    #: The metrics reading the engine; None until the app owns a cluster (the metrics routes answer 503).
-    metrics: Metrics | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
         tokenizers = Tokenizers()
+        recorder = Recorder(max_model_len=settings.max_model_len or DEFAULT_MAX_MODEL_LEN)
+        cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder)
         return cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
             prose=ProseLibrary(tokenizers),
-            engine=build_cluster(settings, clock or LoopClock(settings.time_scale)),
+            engine=cluster,
+            metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
         )
+
+    def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:
+        """Count one API request's outcome (Dynamo's ``requests_total``) by its final HTTP status: call it
+        once, when the response is complete (streams: after the last event or the disconnect)."""
+        self.metrics.request_outcome(model, endpoint, stream, error_type_for_status(status))

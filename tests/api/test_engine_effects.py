@@ -20,7 +20,9 @@ def test_a_repeated_long_prompt_reports_cached_tokens(client: OpenAI) -> None:
     assert first.usage and second.usage
     assert first.usage.prompt_tokens_details.cached_tokens == 0  # type: ignore[union-attr]
     cached = second.usage.prompt_tokens_details.cached_tokens  # type: ignore[union-attr]
-    assert cached and cached % 16 == 0 and second.usage.prompt_tokens - 16 < cached < second.usage.prompt_tokens
+    assert (
+        cached and cached % 16 == 0 and second.usage.prompt_tokens - 16 < cached < second.usage.prompt_tokens
+    )
 
 
 def test_legacy_completions_report_cached_tokens_too(client: OpenAI) -> None:

@@ -30,7 +30,9 @@ class Recorder:
         self.steps: list[tuple[int, float]] = []
         self.records: list[FinishedRequest] = []
 
-    def first_token(self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int) -> None:
+    def first_token(
+        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int
+    ) -> None:
         self.ttfts.append(ttft)
 
     def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
@@ -67,7 +69,9 @@ def make_cluster(
     return Cluster(clock, pool, make_router(router)), clock, recorder  # type: ignore[arg-type]
 
 
-def request(output: int, prompt: int | Sequence[int] = 10, name: str = "r", model: str = "m") -> EngineRequest:
+def request(
+    output: int, prompt: int | Sequence[int] = 10, name: str = "r", model: str = "m"
+) -> EngineRequest:
     """A request for ``output`` tokens; an int prompt is that many fresh (never cached) token ids."""
     ids = [next(_ids) for _ in range(prompt)] if isinstance(prompt, int) else prompt
     return EngineRequest(name, model, ids, output, "length", output)

@@ -13,7 +13,7 @@ def test_round_robin_takes_turns() -> None:
 
 
 def test_least_loaded_fills_the_emptiest_worker() -> None:
-    cluster, clock, _ = make_cluster(FixedLatency(0.1, 0.01), workers=2, router="least_loaded")
+    cluster, _clock, _ = make_cluster(FixedLatency(0.1, 0.01), workers=2, router="least_loaded")
     long = [cluster.submit([request(100)])[0] for _ in range(2)]
     assert sorted(s.worker for s in long) == [0, 1]
     cluster.abort(long[1])
@@ -21,7 +21,7 @@ def test_least_loaded_fills_the_emptiest_worker() -> None:
 
 
 def test_all_choices_of_a_request_share_one_worker_and_its_cached_prompt() -> None:
-    cluster, clock, _ = make_cluster(PerTokenLatency(0.0, 0.001, 0.01), workers=4, router="round_robin")
+    cluster, _clock, _ = make_cluster(PerTokenLatency(0.0, 0.001, 0.01), workers=4, router="round_robin")
     prompt = list(range(64))
     seqs = cluster.submit([request(3, prompt=prompt, name=str(i)) for i in range(3)])
     assert len({s.worker for s in seqs}) == 1

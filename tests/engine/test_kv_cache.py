@@ -23,7 +23,7 @@ def test_allocation_reuses_a_cached_prefix() -> None:
     assert cached == 0 and len(blocks) == 3 and kv.blocks_in_use == 3
     kv.free(blocks)
     assert kv.blocks_in_use == 0 and kv.free_blocks == 10
-    again, cached = kv.allocate(block_hashes(prompt, 4), 10)  # type: ignore[misc]
+    _again, cached = kv.allocate(block_hashes(prompt, 4), 10)  # type: ignore[misc]
     assert cached == 8  # two full blocks found; the partial third is recomputed
 
 

@@ -42,7 +42,7 @@ def test_a_request_larger_than_the_kv_cache_is_refused() -> None:
 def test_preemption_of_the_newest_and_resume_in_per_sequence_mode() -> None:
     # 4 blocks of 4 tokens. Two sequences of 4 prompt tokens each need a second block at their first token
     # and a third at their fifth: the pool runs out and the newer one is preempted, then resumed.
-    cluster, clock, recorder = make_cluster(FixedLatency(0.1, 0.01), num_gpu_blocks=4, block_size=4)
+    cluster, clock, _recorder = make_cluster(FixedLatency(0.1, 0.01), num_gpu_blocks=4, block_size=4)
     old = cluster.submit([request(8, prompt=4, name="old")])[0]
     clock.advance(0.01)
     new = cluster.submit([request(8, prompt=4, name="new")])[0]

@@ -82,13 +82,25 @@ def make_router(policy: RouterPolicy) -> Router:
 class Cluster:
     """The engine as the API services see it: ``submit`` a request's sequences, ``abort`` them."""
 
-    def __init__(self, clock: Clock, workers: list[Worker], router: Router) -> None:
+    def __init__(
+        self, clock: Clock, workers: list[Worker], router: Router, served_models: Seq[str] = ("fakeai",)
+    ) -> None:
         if not workers:
             raise ValueError("a cluster needs at least one worker")
         self.clock = clock
         self.workers = workers
         self.router = router
         self.block_size = workers[0].kv.block_size
+        self._served = tuple(served_models)
+
+    def now(self) -> float:
+        """The engine clock, in seconds."""
+        return self.clock.now()
+
+    def served_models(self) -> Seq[str]:
+        """The name that labels per-engine series belonging to no one model (vLLM's first
+        ``--served-model-name``)."""
+        return self._served
 
     def submit(
         self, requests: Seq[EngineRequest], wakeup: Wakeup | None = None, arrival: float | None = None

@@ -14,6 +14,7 @@ import msgspec
 from starlette.responses import StreamingResponse
 
 from fakeai.errors import FakeAIError, ServerError
+from fakeai.server.disconnect import CLIENT_CLOSED
 
 log = logging.getLogger("fakeai.server")
 _encode = msgspec.json.encode
@@ -29,22 +30,27 @@ SSE_DONE = b"data: [DONE]\n\n"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
-def sse_response(events: AsyncIterator[bytes], on_close: Callable[[], None]) -> StreamingResponse:
-    """Stream ready-made SSE bytes; ``on_close`` runs however the stream ends (done, error, disconnect)."""
+def sse_response(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> StreamingResponse:
+    """Stream ready-made SSE bytes; ``on_close(status)`` runs however the stream ends: 200 when it
+    completed, the error's status after an in-band error event, 499 when the client went away."""
     return StreamingResponse(_guarded(events, on_close), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-async def _guarded(events: AsyncIterator[bytes], on_close: Callable[[], None]) -> AsyncIterator[bytes]:
+async def _guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> AsyncIterator[bytes]:
     """After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:``
     event with the error body, then the end of the stream. Starlette cancels this generator when the client
     disconnects; ``on_close`` then frees the engine work."""
+    status = CLIENT_CLOSED  # unless the loop below ends on its own
     try:
         async for frame in events:
             yield frame
+        status = 200
     except FakeAIError as exc:
+        status = exc.status
         yield sse_event(exc.body())
     except Exception:
+        status = 500
         log.exception("error while streaming a response")
         yield sse_event(ServerError("The server had an error while streaming your response.").body())
     finally:
-        on_close()
+        on_close(status)

@@ -22,11 +22,6 @@ def attach(app: Starlette) -> FakeCluster:
     return cluster
 
 
-def test_without_an_engine_the_metrics_answer_503(http: TestClient) -> None:
-    response = http.get("/metrics")
-    assert response.status_code == 503 and response.json()["error"]["type"] == "server_error"
-
-
 def test_prometheus_and_json_endpoints(make_app: Callable[..., Starlette]) -> None:
     app = make_app()
     cluster = attach(app)

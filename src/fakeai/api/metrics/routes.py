@@ -1,7 +1,4 @@
-"""Metrics endpoints: Prometheus text (vLLM, Dynamo frontend, DCGM) and the JSON summaries.
-
-Until the app owns a cluster, ``state.metrics`` may be None and these answer 503.
-"""
+"""Metrics endpoints: Prometheus text (vLLM, Dynamo frontend, DCGM) and the JSON summaries."""
 
 from __future__ import annotations
 
@@ -12,19 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fakeai.errors import ServerError
 from fakeai.metrics import CONTENT_TYPE, Metrics
-from fakeai.server.responses import error_response, json_response
+from fakeai.server.responses import json_response
 from fakeai.state import AppState
 
 
 def routes(state: AppState) -> list[Route]:
     def read(what: Callable[[Metrics], Any], text: bool) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            if state.metrics is None:
-                error = ServerError("Metrics are not available: this app has no engine.")
-                error.status = 503  # type: ignore[misc]  # the service is up, the engine is not
-                return error_response(error)
             value = what(state.metrics)
             return Response(value, media_type=CONTENT_TYPE) if text else json_response(value)
 
