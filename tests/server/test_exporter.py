@@ -21,7 +21,7 @@ async def fetch(port: int, head: bytes) -> bytes:
     return answer
 
 
-async def test_answers_get_of_its_path_and_404_otherwise() -> None:
+async def test_answers_get_and_head_of_its_path_and_404_otherwise() -> None:
     scrapes = []
 
     def render() -> bytes:
@@ -36,6 +36,11 @@ async def test_answers_get_of_its_path_and_404_otherwise() -> None:
         assert ok.startswith(b"HTTP/1.1 200 OK\r\n") and ok.endswith(b"\r\n\r\nDCGM_FI_DEV_GPU_UTIL 1\n")
         assert b"Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n" in ok
         assert b"Content-Length: 23\r\n" in ok
+        # HEAD (AIPerf's reachability probe): the same head, no body.
+        head_only = await fetch(exporter.port, b"HEAD /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert head_only.startswith(b"HTTP/1.1 200 OK\r\n") and head_only.endswith(
+            b"Connection: close\r\n\r\n"
+        )
         for head in (
             b"GET / HTTP/1.1\r\n\r\n",
             b"POST /metrics HTTP/1.1\r\n\r\n",
@@ -43,6 +48,6 @@ async def test_answers_get_of_its_path_and_404_otherwise() -> None:
         ):
             assert (await fetch(exporter.port, head)).startswith(b"HTTP/1.1 404 Not Found\r\n")
         assert await fetch(exporter.port, b"garbage") == b""  # closed without an answer
-        assert len(scrapes) == 1
+        assert len(scrapes) == 2
     finally:
         await exporter.stop()

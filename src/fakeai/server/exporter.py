@@ -1,6 +1,6 @@
 """A tiny HTTP responder for a metrics port of its own (as dcgm-exporter listens on 9400).
 
-It answers ``GET <path>`` with the body ``render()`` returns at that moment and 404 to anything else, one
+It answers ``GET <path>`` (and ``HEAD``) with the body ``render()`` returns at that moment and 404 to anything else, one
 request per connection. It runs on the app's event loop (started in the lifespan) and binds with
 ``reuse_port``, so the processes of ``--workers N`` share the port and the kernel spreads scrapes.
 """
@@ -44,7 +44,7 @@ class Exporter:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
             method, target, *_ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
-            if method == "GET" and target.split("?", 1)[0] == self.path:
+            if method in ("GET", "HEAD") and target.split("?", 1)[0] == self.path:
                 status, body, content_type = "200 OK", self._render(), self._content_type
             else:
                 status, body, content_type = (
@@ -55,7 +55,7 @@ class Exporter:
             writer.write(
                 f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
                 "Connection: close\r\n\r\n".encode()
-                + body
+                + (b"" if method == "HEAD" else body)  # HEAD: the same head, no body (AIPerf probes so)
             )
             await writer.drain()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
