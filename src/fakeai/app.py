@@ -20,6 +20,7 @@ from fakeai.api.completions import routes as completions
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.system import routes as system
+from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
 from fakeai.metrics import CONTENT_TYPE
@@ -31,7 +32,7 @@ from fakeai.state import AppState
 
 log = logging.getLogger("fakeai")
 
-_FAMILIES = (system, models, chat, completions, metrics)
+_FAMILIES = (system, models, chat, completions, vllm, metrics)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

@@ -131,5 +131,9 @@ class Cluster:
         if not seq.finished:
             self.workers[seq.worker].abort(seq)
 
+    def reset_prefix_cache(self) -> int:
+        """Drop every cached prefix block not in use, on every worker; returns how many blocks."""
+        return sum(worker.kv.reset_prefix_cache() for worker in self.workers)
+
     def snapshots(self) -> list[WorkerSnapshot]:
         return [worker.snapshot() for worker in self.workers]

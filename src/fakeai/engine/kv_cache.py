@@ -114,6 +114,19 @@ class KVCache:
                     self._evictable[block] = None
         blocks.clear()
 
+    def reset_prefix_cache(self) -> int:
+        """Forget every cached block no sequence holds (vLLM's ``/reset_prefix_cache``); returns how many.
+        Blocks in use keep their hashes until they are freed."""
+        dropped = len(self._evictable)
+        for block in self._evictable:
+            old = self._hash_of[block]
+            if old is not None and self._by_hash.get(old) == block:
+                del self._by_hash[old]
+            self._hash_of[block] = None
+            self._fresh.append(block)
+        self._evictable.clear()
+        return dropped
+
     def _ref(self, block: int) -> None:
         if self._refs[block] == 0:
             self.blocks_in_use += 1

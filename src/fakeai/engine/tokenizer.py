@@ -18,6 +18,7 @@ ENCODINGS = ("o200k_base", "cl100k_base", "o200k_harmony", "llama3", "qwen3")
 
 class Encoding(Protocol):
     name: str
+    eot_token: int  # the end-of-text id
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Token ids of text, special-token strings included as plain text (as OpenAI counts them)."""

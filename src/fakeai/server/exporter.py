@@ -1,8 +1,8 @@
 """A tiny HTTP responder for a metrics port of its own (as dcgm-exporter listens on 9400).
 
-It answers ``GET <path>`` (and ``HEAD``) with the body ``render()`` returns at that moment and 404 to anything else, one
-request per connection. It runs on the app's event loop (started in the lifespan) and binds with
-``reuse_port``, so the processes of ``--workers N`` share the port and the kernel spreads scrapes.
+It answers ``GET <path>`` (and ``HEAD``) with the body ``render()`` returns at that moment and 404 to
+anything else, one request per connection. It runs on the app's event loop (started in the lifespan) and
+binds with ``reuse_port``, so the processes of ``--workers N`` share the port and the kernel spreads scrapes.
 """
 
 from __future__ import annotations
