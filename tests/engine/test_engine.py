@@ -149,3 +149,14 @@ async def test_wakeup_is_level_triggered() -> None:
     wakeup = Wakeup()
     wakeup.set()
     await wakeup.wait()  # a set before the wait is not lost
+
+
+def test_ttft_counts_from_the_requests_arrival_and_queue_time_from_the_engine_queue() -> None:
+    cluster, clock, recorder = make_cluster(fixed(0.1, 0.02))
+    clock.advance(1.0)
+    cluster.submit([request(2)], arrival=0.95)  # 50 ms of server handling before the engine saw it
+    clock.advance(1)
+    [record] = recorder.records
+    assert recorder.ttfts == [pytest.approx(0.15)]
+    assert record.scheduled is not None and record.scheduled - record.queued == 0.0
+    assert record.finish - record.arrival == pytest.approx(0.17)

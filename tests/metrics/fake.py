@@ -75,6 +75,7 @@ class FakeCluster:
             model=model,
             worker=worker,
             arrival=arrival,
+            queued=arrival,
             scheduled=scheduled,
             first_token=first,
             finish=finish,

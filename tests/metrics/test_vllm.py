@@ -140,7 +140,7 @@ def test_gauges_come_from_snapshots_per_model(metrics: Metrics, cluster: FakeClu
 def test_aborted_before_scheduling_observes_no_phase(recorder: Recorder, cluster: FakeCluster) -> None:
     from fakeai.engine.observer import FinishedRequest
 
-    recorder.finished(FinishedRequest("m", 0, 0.0, None, None, 2.0, 10, 0, 0, 16, 1, "abort", 0))
+    recorder.finished(FinishedRequest("m", 0, 0.0, 0.0, None, None, 2.0, 10, 0, 0, 16, 1, "abort", 0))
     families = parse(Metrics(recorder, cluster).vllm_text())
     assert (
         sample(families, "vllm:request_success_total", finished_reason="abort", model_name="m", engine="0")

@@ -107,8 +107,9 @@ class Cluster:
     ) -> list[Sequence]:
         """Queue the sequences of one API request on one worker; all or none.
 
-        ``arrival`` is when the request reached the server (default: now); queue time and TTFT count from
-        it, so they include the server's own handling, as the client's measurement does.
+        ``arrival`` is when the request reached the server (default: now): TTFT and e2e count from it, so
+        they include the server's own handling (tokenization, templating), as the client's measurement
+        does. Queue time counts from now, when the sequences enter the worker's queue.
 
         Raises ``EngineOverloaded`` (queue full: HTTP 429) or ``ExceedsKVCapacity`` (can never fit).
         All the requests share the first one's prompt hashes when their prompts are equal.
@@ -118,11 +119,12 @@ class Cluster:
         hashes = block_hashes(first.prompt, self.block_size)
         worker, overlap = self.router.choose(self.workers, hashes, first.prompt_tokens)
         worker.check(max(r.prompt_tokens + r.output_tokens for r in requests), len(requests))
-        now = self.clock.now() if arrival is None else min(arrival, self.clock.now())
+        now = self.clock.now()
+        arrival = now if arrival is None else min(arrival, now)
         sequences = []
         for request in requests:
             own = hashes if request.prompt is first.prompt else block_hashes(request.prompt, self.block_size)
-            seq = Sequence(request, own, wakeup, now)
+            seq = Sequence(request, own, wakeup, arrival, now)
             worker.add(seq, overlap)
             sequences.append(seq)
         return sequences

@@ -162,6 +162,7 @@ class Worker:
                 model=request.model,
                 worker=self.index,
                 arrival=seq.arrival,
+                queued=seq.queued,
                 scheduled=seq.scheduled,
                 first_token=seq.first_token_time,
                 finish=now,

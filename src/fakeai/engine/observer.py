@@ -54,15 +54,18 @@ class WorkerSnapshot:
 class FinishedRequest:
     """The stamps of one finished sequence (one choice of an API request).
 
-    ``scheduled`` is when it first entered the running batch, ``first_token`` when its first token left;
-    both are None for a sequence aborted before that. vLLM's intervals follow: queue = scheduled - arrival,
-    prefill = first_token - scheduled, decode = finish - first_token, inference = finish - scheduled,
-    e2e = finish - arrival.
+    ``arrival`` is when the API request reached the server, ``queued`` when its sequence entered the
+    engine's queue (after tokenization), ``scheduled`` when it first entered the running batch and
+    ``first_token`` when its first token left; the last two are None for a sequence aborted before that.
+    vLLM's intervals follow: queue = scheduled - queued, prefill = first_token - scheduled,
+    decode = finish - first_token, inference = finish - scheduled, e2e = finish - arrival, and TTFT =
+    first_token - arrival, as the client measures it.
     """
 
     model: str
     worker: int
     arrival: float
+    queued: float
     scheduled: float | None
     first_token: float | None
     finish: float

@@ -64,6 +64,7 @@ class Sequence:
         "last_token_time",
         "pending_prefill",
         "preemptions",
+        "queued",
         "request",
         "scheduled",
         "status",
@@ -72,11 +73,14 @@ class Sequence:
         "worker",
     )
 
-    def __init__(self, request: EngineRequest, hashes: list[int], wakeup: Wakeup, arrival: float) -> None:
+    def __init__(
+        self, request: EngineRequest, hashes: list[int], wakeup: Wakeup, arrival: float, queued: float
+    ) -> None:
         self.request = request
         self.hashes = hashes  # chained hashes of the prompt's full blocks
         self.wakeup = wakeup
-        self.arrival = arrival
+        self.arrival = arrival  # the API request reached the server
+        self.queued = queued  # the sequence entered the engine's queue
         self.worker = -1
         self.status = WAITING
         self.scheduled: float | None = None  # first admission

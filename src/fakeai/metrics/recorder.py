@@ -188,7 +188,7 @@ class Recorder:
         m.output_tokens.observe(record.output_tokens)
         m.e2e_window.append(e2e)
         if record.scheduled is not None:
-            queue = record.scheduled - record.arrival
+            queue = record.scheduled - record.queued
             s.queue.observe(queue)
             s.inference.observe(record.finish - record.scheduled)
             m.queue_window.append(queue)
