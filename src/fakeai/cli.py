@@ -1,8 +1,9 @@
 """The ``fakeai`` command.
 
-``fakeai server`` flags are generated from the ``Settings`` fields (``ttft_ms`` -> ``--ttft-ms``), so every
-setting has a flag and every flag reaches the server. A flag left out does not override the environment or
-the config file (precedence: CLI > ``FAKEAI_*`` env > config file > default).
+``fakeai server`` runs the server; ``status``, ``metrics``, ``cache-stats`` and ``models`` read a running
+one (see ``remote.py``). ``server``'s flags are generated from the ``Settings`` fields (``ttft_ms`` ->
+``--ttft-ms``), so every setting has a flag and every flag reaches the server. A flag left out does not
+override the environment or the config file (precedence: CLI > ``FAKEAI_*`` env > config file > default).
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server = commands.add_parser("server", help="run the API server")
     _add_setting_flags(server)
+    for name, help_text in (
+        ("status", "readiness, per-model latency percentiles and per-worker load of a running server"),
+        ("metrics", "print a running server's metrics (Prometheus text, or the JSON summary)"),
+        ("cache-stats", "KV-cache blocks, prefix-cache hit rate and preemptions per worker"),
+        ("models", "the models a running server lists"),
+    ):
+        remote = commands.add_parser(name, help=help_text)
+        remote.add_argument("--url", default="http://127.0.0.1:8000", help="the server (default %(default)s)")
+        if name == "metrics":
+            remote.add_argument("--kind", choices=("vllm", "dynamo", "dcgm", "json"), default="vllm")
+        if name == "models":
+            remote.add_argument("--api-key", default=None, help="sent as a bearer token")
     return parser
 
 
@@ -67,4 +80,20 @@ def main(argv: list[str] | None = None) -> int:
         from fakeai.server.runner import serve  # the HTTP servers are imported only to serve
 
         serve(settings)
+        return 0
+    from fakeai import remote
+
+    try:
+        if args.command == "status":
+            text = remote.status(args.url)
+        elif args.command == "metrics":
+            text = remote.metrics(args.url, args.kind)
+        elif args.command == "cache-stats":
+            text = remote.cache_stats(args.url)
+        else:
+            text = remote.models(args.url, args.api_key)
+    except remote.RemoteError as exc:
+        print(f"fakeai: {exc}", file=sys.stderr)
+        return 1
+    print(text)
     return 0
