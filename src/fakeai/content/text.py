@@ -10,6 +10,7 @@ single tokens there, which is checked once when the encoding's prose is built.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import random
 import re
@@ -57,6 +58,12 @@ class Prose:
                 self.followers.append(follower)
         if not self.openers:
             raise ValueError(f"no prose sentence tokenizes piecewise in {encoding.name}")
+
+    @functools.cached_property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every distinct piece, in a stable order (seeded draws from it must not depend on set order)."""
+        pieces = {piece for sentence in (*self.openers, *self.followers) for piece in sentence}
+        return tuple(sorted(pieces))
 
     @classmethod
     def bundled_sentences(cls) -> list[str]:

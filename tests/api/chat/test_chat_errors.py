@@ -54,7 +54,9 @@ CASES = [
     (_with(max_tokens=10**6), 400, "max_tokens", "invalid_value"),
     (_with(min_tokens=100, max_tokens=10), 400, "min_tokens", "invalid_value"),
     (_with(model="text-embedding-3-small"), 404, "model", "model_not_supported"),
-    (_with(logprobs=True), 400, "logprobs", "unsupported_parameter"),
+    (_with(model="o3", logprobs=True), 400, "logprobs", "unsupported_parameter"),
+    (_with(top_logprobs=2), 400, "top_logprobs", "invalid_value"),
+    (_with(logprobs=False, top_logprobs=0), 400, "top_logprobs", "invalid_value"),
     (_with(response_format={"type": "json_object"}), 400, "response_format", "unsupported_value"),
     (
         _with(tools=[{"type": "function", "function": {"name": "f"}}], tool_choice="required"),

@@ -134,6 +134,7 @@ ERRORS = [
     ({"model": MODEL, "prompt": "x", "best_of": 3, "stream": True}, "best_of", "invalid_value"),
     ({"model": MODEL, "prompt": "x", "logprobs": 6}, "logprobs", "integer_above_max_value"),
     ({"model": MODEL, "prompt": "x", "echo": "yes"}, "echo", "invalid_type"),
+    ({"model": "o3", "prompt": "x", "logprobs": 1}, "logprobs", "unsupported_parameter"),
     ({"model": MODEL, "prompt": "x", "max_tokens": 5, "min_tokens": 6}, "min_tokens", "invalid_value"),
     ({"model": "text-embedding-3-small", "prompt": "x"}, "model", "model_not_supported"),
 ]

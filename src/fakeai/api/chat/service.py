@@ -19,6 +19,8 @@ from fakeai.api.generation import (
     token_limit,
     usage,
 )
+from fakeai.api.logprobs import chat_top_logprobs
+from fakeai.content.logprobs import LogprobSampler, choice_samplers
 from fakeai.errors import InvalidRequestError, NotFoundError
 from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
@@ -27,10 +29,18 @@ from fakeai.state import AppState
 class ChatCompletion:
     """One accepted request whose choices are running on the engine."""
 
-    def __init__(self, request: ChatCompletionRequest, run: Run, prompt_tokens: int, fp: str) -> None:
+    def __init__(
+        self,
+        request: ChatCompletionRequest,
+        run: Run,
+        prompt_tokens: int,
+        fp: str,
+        logprobs: list[LogprobSampler] | None = None,
+    ) -> None:
         self.request = request
         self.run = run
         self.prompt_tokens = prompt_tokens
+        self.logprobs = logprobs  # one sampler per choice when the request asked for logprobs
         self.id = "chatcmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.fingerprint = fp
@@ -44,11 +54,14 @@ class ChatCompletion:
             await self.run.wait()
         finally:
             self.run.abort()
+        samplers = self.logprobs
         choices = [
             {
                 "index": index,
                 "message": {"role": "assistant", "content": c.text, "refusal": None, "annotations": []},
-                "logprobs": None,
+                "logprobs": None
+                if samplers is None
+                else {"content": [samplers[index].token(p) for p in c.pieces], "refusal": None},
                 "finish_reason": c.finish_reason,
             }
             for index, c in enumerate(self.run.completions)
@@ -77,6 +90,7 @@ class ChatCompletion:
             continuous_usage=bool(options and options.continuous_usage_stats),
         )
         completions = self.run.completions
+        samplers = self.logprobs
         continuous = writer.continuous_usage
         generated = 0
 
@@ -89,9 +103,11 @@ class ChatCompletion:
                 index = progress.index
                 if progress.first:
                     frames.append(writer.role(index, running_usage()))
+                sampler = None if samplers is None else samplers[index]
                 for piece in progress.pieces:
                     generated += 1
-                    frames.append(writer.content(index, piece, running_usage()))
+                    logprobs = None if sampler is None else sampler.token(piece)
+                    frames.append(writer.content(index, piece, running_usage(), logprobs))
                 if progress.finished:
                     frames.append(writer.finish(index, completions[index].finish_reason, running_usage()))
             yield b"".join(frames)
@@ -121,6 +137,7 @@ class ChatService:
                 code="model_not_supported",
             )
         _reject_unsupported(request)
+        top_logprobs = chat_top_logprobs(card, request.logprobs, request.top_logprobs)
         encoding = await state.tokenizers.load(card.tokenizer)
         prose = await state.prose.load(card.tokenizer)
         prompt_ids = prompt_token_ids(encoding, request)
@@ -139,14 +156,16 @@ class ChatService:
         )
         n = request.n or 1
         key = "\x1e".join((request.model, *render(request)))
+        rngs = choice_rngs(state.settings.seed, request.seed, key, n)
         completions = compose_choices(
             prose,
-            choice_rngs(state.settings.seed, request.seed, key, n),
+            rngs,
             limit=limit,
             min_tokens=request.min_tokens,
             ignore_eos=request.ignore_eos,
             stop=stop_list(request.stop),
         )
+        logprobs = None if top_logprobs is None else choice_samplers(prose.vocabulary, rngs, top_logprobs)
         run = Run.start(
             state.engine,
             request_id,
@@ -156,7 +175,8 @@ class ChatService:
             requested or limit,
             arrival,
         )
-        return ChatCompletion(request, run, prompt_tokens, fingerprint(request.model, state.settings.seed))
+        fp = fingerprint(request.model, state.settings.seed)
+        return ChatCompletion(request, run, prompt_tokens, fp, logprobs)
 
 
 def _reject_unsupported(request: ChatCompletionRequest) -> None:
@@ -178,9 +198,5 @@ def _reject_unsupported(request: ChatCompletionRequest) -> None:
             "Only response_format type 'text' is supported yet.",
             param="response_format",
             code="unsupported_value",
-        )
-    if request.logprobs:
-        raise InvalidRequestError(
-            "logprobs are not supported yet.", param="logprobs", code="unsupported_parameter"
         )
     check_stream_options(request.stream, request.stream_options)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from fakeai.content.logprobs import TokenLogprob
+
 _encode = msgspec.json.encode
 
 
@@ -43,10 +45,18 @@ class ChunkWriter:
             b'"finish_reason":null}]' + self._tail(usage)
         )  # fmt: skip
 
-    def content(self, index: int, text: str, usage: dict[str, object] | None = None) -> bytes:
+    def content(
+        self,
+        index: int,
+        text: str,
+        usage: dict[str, object] | None = None,
+        logprobs: TokenLogprob | None = None,
+    ) -> bytes:
+        """One token's content delta; with ``logprobs``, that token's entry (msgspec encodes the struct)."""
+        lp = b"null" if logprobs is None else b'{"content":[' + _encode(logprobs) + b'],"refusal":null}'
         return (
             self._head + b'{"index":' + str(index).encode() + b',"delta":{"content":' + _encode(text)
-            + b'},"logprobs":null,"finish_reason":null}]' + self._tail(usage)
+            + b'},"logprobs":' + lp + b',"finish_reason":null}]' + self._tail(usage)
         )  # fmt: skip
 
     def finish(self, index: int, reason: str, usage: dict[str, object] | None = None) -> bytes:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 
+from fakeai.api.completions.logprobs import CompletionLogprobs
 from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.generation import (
     Run,
@@ -19,6 +20,8 @@ from fakeai.api.generation import (
     token_limit,
     usage,
 )
+from fakeai.api.logprobs import completion_top_logprobs
+from fakeai.content.logprobs import choice_samplers
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
 from fakeai.server.sse import SSE_DONE, sse_event
@@ -75,9 +78,15 @@ class TextCompletion:
     """One accepted request: ``n`` (of ``best_of``) choices per prompt, running on the engine."""
 
     def __init__(
-        self, request: CompletionRequest, run: Run, prompts: list[tuple[str, list[int]]], fp: str
+        self,
+        request: CompletionRequest,
+        run: Run,
+        prompts: list[tuple[str, list[int]]],
+        fp: str,
+        logprobs: CompletionLogprobs | None = None,
     ) -> None:
         self.request = request
+        self.logprobs = logprobs
         self.run = run
         self.prompts = prompts
         self.n = request.n or 1
@@ -116,11 +125,12 @@ class TextCompletion:
         finally:
             self.run.abort()
         completions = self.run.completions
+        lp, echo = self.logprobs, bool(self.request.echo)
         choices: list[dict[str, object]] = [
             {
                 "index": index,
                 "text": self._prefix(k) + completions[k].text,
-                "logprobs": None,
+                "logprobs": None if lp is None else lp.choice(k, completions[k].pieces, echo),
                 "finish_reason": completions[k].finish_reason,
             }
             for index, k in self._returned()
@@ -138,6 +148,13 @@ class TextCompletion:
         options = self.request.stream_options
         include_usage = bool(options and options.include_usage)
         tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
+        lp = self.logprobs
+        offsets = [0] * len(self.run.completions)  # characters of each choice's text sent so far
+
+        def logprobs(k: int, pieces: list[str], with_prompt: bool) -> bytes:
+            frame = None if lp is None else lp.frame(k, pieces, with_prompt, offsets[k])
+            return b"null" if frame is None else _encode(frame)
+
         # Streaming requires best_of == n, so choice i on the wire is sequence i of the run.
         async for batch in self.run.updates():
             frames: list[bytes] = []
@@ -146,13 +163,17 @@ class TextCompletion:
                 label = str(k).encode()
                 prefix = self._prefix(k) if progress.first else ""  # echo: the prompt leads the first frame
                 for piece in progress.pieces:
-                    frames.append(head + label + b',"text":' + _encode(prefix + piece)
-                                  + b',"logprobs":null,"finish_reason":null}]' + tail)  # fmt: skip
+                    text = prefix + piece
+                    lp_bytes = logprobs(k, [piece], bool(prefix))
+                    frames.append(head + label + b',"text":' + _encode(text) + b',"logprobs":' + lp_bytes
+                                  + b',"finish_reason":null}]' + tail)  # fmt: skip
+                    offsets[k] += len(text)
                     prefix = ""
                 if progress.finished:
                     reason = _encode(self.run.completions[k].finish_reason)
-                    frames.append(head + label + b',"text":' + _encode(prefix) + b',"logprobs":null,'
-                                  b'"finish_reason":' + reason + b"}]" + tail)  # fmt: skip
+                    lp_bytes = logprobs(k, [], bool(prefix))
+                    frames.append(head + label + b',"text":' + _encode(prefix) + b',"logprobs":' + lp_bytes
+                                  + b',"finish_reason":' + reason + b"}]" + tail)  # fmt: skip
             yield b"".join(frames)
         if include_usage:
             body = self._object([])
@@ -186,22 +207,21 @@ class CompletionService:
             raise InvalidRequestError(
                 "Cannot stream results when best_of is greater than n.", param="best_of", code="invalid_value"
             )
-        if request.logprobs is not None:
-            raise InvalidRequestError(
-                "logprobs are not supported yet.", param="logprobs", code="unsupported_parameter"
-            )
+        top_logprobs = completion_top_logprobs(card, request.logprobs)
         check_stream_options(request.stream, request.stream_options)
         encoding = await state.tokenizers.load(card.tokenizer)
         prose = await state.prose.load(card.tokenizer)
         prompts = _prompts(request.prompt, encoding)
         completions = []
         prompt_ids: list[list[int]] = []
+        all_rngs = []
         max_model_len = state.settings.max_model_len
         for text, ids in prompts:
             limit = token_limit(
                 card, len(ids), request.max_tokens, "max_tokens", "prompt", request.min_tokens, max_model_len
             )
             rngs = choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of)
+            all_rngs += rngs
             completions += compose_choices(
                 prose,
                 rngs,
@@ -212,6 +232,21 @@ class CompletionService:
                 continuation=True,
             )
             prompt_ids += [ids] * best_of
+        logprobs = None
+        if top_logprobs is not None:
+            # Each prompt's own logprobs (echo) come from a seeded RNG of their own: see CompletionLogprobs.
+            prompt_rngs = [
+                choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}\x1eprompt", 1)[0]
+                for text, _ in prompts
+            ]
+            logprobs = CompletionLogprobs(
+                choice_samplers(prose.vocabulary, all_rngs, top_logprobs),
+                choice_samplers(prose.vocabulary, prompt_rngs, top_logprobs),
+                prompts,
+                encoding,  # type: ignore[arg-type]  # quicktok encodings decode single tokens to bytes
+                best_of,
+            )
         max_tokens = request.max_tokens if request.max_tokens is not None else limit
         run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival)
-        return TextCompletion(request, run, prompts, fingerprint(request.model, state.settings.seed))
+        fp = fingerprint(request.model, state.settings.seed)
+        return TextCompletion(request, run, prompts, fp, logprobs)
