@@ -76,3 +76,8 @@ def test_bad_cards_are_refused_at_load(catalog: Catalog) -> None:
         msgspec.convert({**card, "max_output_tokens": card["context_window"] + 1}, ModelCard)
     with pytest.raises(ValueError, match="duplicate"):
         Catalog([catalog.get("gpt-4o"), catalog.get("gpt-4o")], catalog._defaults)
+
+
+def test_hybrid_reasoning_models_are_marked(catalog: Catalog) -> None:
+    assert catalog.get("Qwen/Qwen3-8B").hybrid and not catalog.get("o3").hybrid
+    assert all(c.reasoning is not None for c in catalog.list() if c.hybrid)

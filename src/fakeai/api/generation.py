@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import msgspec
 
 from fakeai.catalog import ModelCard
-from fakeai.content.text import Completion, Prose, compose, derive_seed
+from fakeai.content.reasoning import compose_reasoned
+from fakeai.content.text import Completion, Prose, derive_seed
 from fakeai.engine import Cluster, EngineOverloaded, EngineRequest, ExceedsKVCapacity, Wakeup
 from fakeai.engine import Sequence as EngineSequence
 from fakeai.errors import ContextLengthExceededError, InvalidRequestError, RateLimitError
@@ -110,11 +111,13 @@ def compose_choices(
     ignore_eos: bool,
     stop: list[str] | None,
     continuation: bool = False,
+    reasoning_effort: str | None = None,
 ) -> list[Completion]:
     return [
-        compose(
+        compose_reasoned(
             prose,
             rng,
+            reasoning_effort,
             limit=limit,
             min_tokens=min_tokens or 0,
             ignore_eos=ignore_eos,
@@ -130,9 +133,10 @@ class Progress:
     """What one choice did since the consumer last looked: its new pieces (one string per token)."""
 
     index: int  # the choice's position in Run.completions
-    pieces: list[str]
+    pieces: list[str]  # of the answer
     first: bool  # nothing of this choice was reported before
     finished: bool  # this is the choice's last report
+    reasoning: list[str] = field(default_factory=list)  # reasoning tokens, which come before the answer
 
 
 @dataclass(slots=True)
@@ -165,7 +169,7 @@ class Run:
                 f"{request_id}-{index}",
                 model,
                 prompt,
-                len(completion.pieces),
+                completion.output_tokens,
                 completion.finish_reason,
                 max_tokens,
                 len(completions),
@@ -220,9 +224,12 @@ class Run:
                 if not new and not stream.finished:
                     continue
                 start = sent[index]
-                sent[index] = start + new
-                pieces = self.completions[index].pieces[start : start + new]
-                batch.append(Progress(index, pieces, start == 0, stream.finished))
+                stop = sent[index] = start + new
+                completion = self.completions[index]
+                thought = len(completion.reasoning)  # the first tokens of the sequence are reasoning
+                reasoning = completion.reasoning[start:stop] if start < thought else []
+                pieces = completion.pieces[max(start - thought, 0) : max(stop - thought, 0)]
+                batch.append(Progress(index, pieces, start == 0, stream.finished, reasoning))
             if batch:
                 pending = [index for index in pending if not self.streams[index].finished]
                 yield batch
@@ -233,14 +240,17 @@ class Run:
             self.engine.abort(stream)
 
 
-def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> dict[str, object]:
+def usage(
+    prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, reasoning_tokens: int = 0
+) -> dict[str, object]:
+    """OpenAI's usage object; ``completion_tokens`` already includes ``reasoning_tokens``."""
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
         "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,

@@ -41,6 +41,7 @@ class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pricing: Pricing
     aliases: tuple[str, ...] = ()
     reasoning: Reasoning | None = None
+    hybrid: bool = False  # a reasoning model that reasons only when the request sets reasoning_effort
     dimensions: int | None = None
 
     def __post_init__(self) -> None:

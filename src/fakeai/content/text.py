@@ -14,7 +14,7 @@ import functools
 import hashlib
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 from fakeai.engine.tokenizer import Encoding, Tokenizers
@@ -88,14 +88,24 @@ class Prose:
 
 @dataclass(slots=True)
 class Completion:
-    """What one choice says: one string per token, and why it ended ("stop" or "length")."""
+    """What one choice says: one string per token, and why it ended ("stop" or "length").
+
+    ``reasoning`` holds the tokens a reasoning model thinks before ``pieces`` (content/reasoning.py); the
+    engine generates both, reasoning first.
+    """
 
     pieces: list[str]
     finish_reason: str
+    reasoning: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
         return "".join(self.pieces)
+
+    @property
+    def output_tokens(self) -> int:
+        """Every token generated: reasoning and answer."""
+        return len(self.reasoning) + len(self.pieces)
 
 
 def compose(

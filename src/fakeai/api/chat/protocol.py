@@ -138,6 +138,6 @@ class ChatCompletionRequest(GenerationParams, kw_only=True):
     functions: list[FunctionDefinition] | None = None
     function_call: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
     service_tier: str | None = None
     store: bool | None = None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fakeai.api.chat.prompt import prompt_token_ids, render
 from fakeai.api.chat.protocol import ChatCompletionRequest
+from fakeai.api.chat.reasoning import effective_effort, shows_reasoning
 from fakeai.api.chat.stream import ChunkWriter
 from fakeai.api.generation import (
     Run,
@@ -21,6 +22,7 @@ from fakeai.api.generation import (
 )
 from fakeai.api.logprobs import chat_top_logprobs
 from fakeai.content.logprobs import LogprobSampler, choice_samplers
+from fakeai.content.text import Completion
 from fakeai.errors import InvalidRequestError, NotFoundError
 from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
@@ -36,8 +38,10 @@ class ChatCompletion:
         prompt_tokens: int,
         fp: str,
         logprobs: list[LogprobSampler] | None = None,
+        show_reasoning: bool = False,
     ) -> None:
         self.request = request
+        self.show_reasoning = show_reasoning  # reasoning_content in messages and deltas (vLLM's parsers)
         self.run = run
         self.prompt_tokens = prompt_tokens
         self.logprobs = logprobs  # one sampler per choice when the request asked for logprobs
@@ -45,8 +49,18 @@ class ChatCompletion:
         self.created = int(time.time())
         self.fingerprint = fp
 
-    def _usage(self, completion_tokens: int) -> dict[str, object]:
-        return usage(self.prompt_tokens, completion_tokens, self.run.cached_tokens)
+    def _usage(self, completion_tokens: int, reasoning_tokens: int = 0) -> dict[str, object]:
+        return usage(self.prompt_tokens, completion_tokens, self.run.cached_tokens, reasoning_tokens)
+
+    def _message(self, completion: Completion) -> dict[str, object]:
+        content: str | None = completion.text
+        message: dict[str, object] = {"role": "assistant", "content": content, "refusal": None}
+        if self.show_reasoning and completion.reasoning:
+            message["reasoning_content"] = "".join(completion.reasoning)
+            if not completion.pieces:
+                message["content"] = None  # vLLM's reasoning parsers: all thinking, no answer
+        message["annotations"] = []
+        return message
 
     async def response(self) -> dict[str, object]:
         """The non-streaming ``chat.completion``: the same engine run, folded into one object."""
@@ -58,7 +72,7 @@ class ChatCompletion:
         choices = [
             {
                 "index": index,
-                "message": {"role": "assistant", "content": c.text, "refusal": None, "annotations": []},
+                "message": self._message(c),
                 "logprobs": None
                 if samplers is None
                 else {"content": [samplers[index].token(p) for p in c.pieces], "refusal": None},
@@ -66,7 +80,8 @@ class ChatCompletion:
             }
             for index, c in enumerate(self.run.completions)
         ]
-        completion_tokens = sum(len(c.pieces) for c in self.run.completions)
+        completion_tokens = sum(c.output_tokens for c in self.run.completions)
+        reasoning_tokens = sum(len(c.reasoning) for c in self.run.completions)
         return {
             "id": self.id,
             "object": "chat.completion",
@@ -75,7 +90,7 @@ class ChatCompletion:
             "system_fingerprint": self.fingerprint,
             "service_tier": "default",
             "choices": choices,
-            "usage": self._usage(completion_tokens),
+            "usage": self._usage(completion_tokens, reasoning_tokens),
         }
 
     async def events(self) -> AsyncIterator[bytes]:
@@ -92,10 +107,11 @@ class ChatCompletion:
         completions = self.run.completions
         samplers = self.logprobs
         continuous = writer.continuous_usage
-        generated = 0
+        show_reasoning = self.show_reasoning
+        generated = thought = 0
 
         def running_usage() -> dict[str, object] | None:
-            return self._usage(generated) if continuous else None
+            return self._usage(generated, thought) if continuous else None
 
         async for batch in self.run.updates():
             frames: list[bytes] = []
@@ -103,6 +119,11 @@ class ChatCompletion:
                 index = progress.index
                 if progress.first:
                     frames.append(writer.role(index, running_usage()))
+                for piece in progress.reasoning:
+                    generated += 1
+                    thought += 1
+                    if show_reasoning:
+                        frames.append(writer.reasoning(index, piece, running_usage()))
                 sampler = None if samplers is None else samplers[index]
                 for piece in progress.pieces:
                     generated += 1
@@ -110,9 +131,10 @@ class ChatCompletion:
                     frames.append(writer.content(index, piece, running_usage(), logprobs))
                 if progress.finished:
                     frames.append(writer.finish(index, completions[index].finish_reason, running_usage()))
-            yield b"".join(frames)
+            if frames:  # hidden reasoning produces steps with nothing to send
+                yield b"".join(frames)
         if writer.include_usage:
-            yield writer.usage(self._usage(generated))
+            yield writer.usage(self._usage(generated, thought))
         yield SSE_DONE
 
 
@@ -137,6 +159,7 @@ class ChatService:
                 code="model_not_supported",
             )
         _reject_unsupported(request)
+        effort = effective_effort(card, request.reasoning_effort)
         top_logprobs = chat_top_logprobs(card, request.logprobs, request.top_logprobs)
         encoding = await state.tokenizers.load(card.tokenizer)
         prose = await state.prose.load(card.tokenizer)
@@ -164,6 +187,7 @@ class ChatService:
             min_tokens=request.min_tokens,
             ignore_eos=request.ignore_eos,
             stop=stop_list(request.stop),
+            reasoning_effort=effort,
         )
         logprobs = None if top_logprobs is None else choice_samplers(prose.vocabulary, rngs, top_logprobs)
         run = Run.start(
@@ -176,7 +200,7 @@ class ChatService:
             arrival,
         )
         fp = fingerprint(request.model, state.settings.seed)
-        return ChatCompletion(request, run, prompt_tokens, fp, logprobs)
+        return ChatCompletion(request, run, prompt_tokens, fp, logprobs, shows_reasoning(card))
 
 
 def _reject_unsupported(request: ChatCompletionRequest) -> None:

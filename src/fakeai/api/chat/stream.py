@@ -59,6 +59,13 @@ class ChunkWriter:
             + b'},"logprobs":' + lp + b',"finish_reason":null}]' + self._tail(usage)
         )  # fmt: skip
 
+    def reasoning(self, index: int, text: str, usage: dict[str, object] | None = None) -> bytes:
+        """One reasoning token, as vLLM streams it before the answer: ``delta.reasoning_content``."""
+        return (
+            self._head + b'{"index":' + str(index).encode() + b',"delta":{"reasoning_content":'
+            + _encode(text) + b'},"logprobs":null,"finish_reason":null}]' + self._tail(usage)
+        )  # fmt: skip
+
     def finish(self, index: int, reason: str, usage: dict[str, object] | None = None) -> bytes:
         return (
             self._head + b'{"index":' + str(index).encode() + b',"delta":{},"logprobs":null,'
