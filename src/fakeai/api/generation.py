@@ -241,14 +241,19 @@ class Run:
 
 
 def usage(
-    prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0, reasoning_tokens: int = 0
+    prompt_tokens: int,
+    completion_tokens: int,
+    cached_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    audio_tokens: int = 0,
 ) -> dict[str, object]:
-    """OpenAI's usage object; ``completion_tokens`` already includes ``reasoning_tokens``."""
+    """OpenAI's usage object; ``completion_tokens`` already includes ``reasoning_tokens``, and
+    ``prompt_tokens`` the prompt's ``audio_tokens``."""
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": audio_tokens},
         "completion_tokens_details": {
             "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,

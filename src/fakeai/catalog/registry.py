@@ -27,6 +27,20 @@ class Pricing(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cached_input: float | None = None
 
 
+class TileCost(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="formula", tag="tiles"):
+    """OpenAI's tile formula for image input (tokens): ``base`` + ``tile`` per 512 px tile."""
+
+    base: int = 85
+    tile: int = 170
+
+
+class PatchCost(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="formula", tag="patches"):
+    """OpenAI's 32 px patch formula for image input: patches (at most ``max_patches``) x ``multiplier``."""
+
+    multiplier: float
+    max_patches: int = 1536
+
+
 class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One model. Token counts are in tokens of ``tokenizer``; ``created`` is unix seconds."""
 
@@ -42,6 +56,7 @@ class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     aliases: tuple[str, ...] = ()
     reasoning: Reasoning | None = None
     hybrid: bool = False  # a reasoning model that reasons only when the request sets reasoning_effort
+    image_cost: TileCost | PatchCost = TileCost()  # prompt tokens of an image (content/images.py)
     dimensions: int | None = None
 
     def __post_init__(self) -> None:

@@ -2,45 +2,90 @@
 
 Per message: 3 tokens of framing plus the tokens of its role, content and (1 + tokens of) name; 3 more prime
 the reply (OpenAI's published recipe for GPT-3.5/4-class models). Tool definitions and tool calls count the
-tokens of their JSON.
+tokens of their JSON. Images, audio, PDF files and video count by content/images.py and content/media.py,
+and only on models with the matching capability.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 
 import msgspec
 
 from fakeai.api.chat.protocol import (
     AssistantMessage,
+    AudioPart,
     ChatCompletionRequest,
     Content,
+    ContentPart,
+    FilePart,
+    ImagePart,
     RefusalPart,
     TextPart,
+    VideoPart,
+)
+from fakeai.catalog import ModelCard, TileCost
+from fakeai.content.data_url import MediaError, digest
+from fakeai.content.images import image_size, patch_tokens, tile_tokens
+from fakeai.content.media import (
+    PDF_PAGE_SIZE,
+    PDF_TEXT_TOKENS_PER_PAGE,
+    audio_seconds,
+    audio_tokens,
+    pdf_pages,
+    video_tokens,
 )
 from fakeai.engine.tokenizer import Encoding
+from fakeai.errors import InvalidRequestError
 
-#: Images, audio, files and video cost a flat amount for now (OpenAI's low-detail image price);
-#: exact multimodal accounting is its own piece of work.
-NON_TEXT_PART_TOKENS = 85
+#: The capability a model needs for each kind of non-text part (PDFs reach the model as page images).
+_NEEDS = {ImagePart: "vision", FilePart: "vision", AudioPart: "audio", VideoPart: "video"}
+_PART_TYPE = {ImagePart: "image_url", FilePart: "file", AudioPart: "input_audio", VideoPart: "video_url"}
 
 
-def content_text(content: Content | None) -> tuple[str, int]:
-    """The text of a message's content and the number of non-text parts in it."""
+@dataclass(slots=True, frozen=True)
+class Media:
+    """One non-text part: its cost in tokens and its identity (same input, same ``digest``)."""
+
+    kind: str  # "image", "audio", "file" or "video"
+    tokens: int
+    digest: str
+
+    def ids(self) -> list[int]:
+        """``tokens`` ids derived from the digest, so the same image twice is the same prefix. Negative, as
+        the framing ids are: no vocabulary uses them (below the framing's -1 to -5)."""
+        seed = int.from_bytes(hashlib.blake2b(self.digest.encode(), digest_size=8).digest(), "big")
+        return [-16 - (hash((seed, i)) & 0xFFFF_FFFF_FFFF) for i in range(self.tokens)]
+
+
+@dataclass(slots=True)
+class PromptTokens:
+    """A chat prompt as token ids (``len`` is ``prompt_tokens``), and its media parts, in order."""
+
+    ids: list[int] = field(default_factory=list)
+    media: list[Media] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.ids)
+
+    @property
+    def audio(self) -> int:
+        return sum(m.tokens for m in self.media if m.kind == "audio")
+
+
+def content_text(content: Content | None) -> str:
+    """The text of a message's content (text and refusal parts, one per line)."""
     if content is None:
-        return "", 0
+        return ""
     if isinstance(content, str):
-        return content, 0
-    texts: list[str] = []
-    other = 0
-    for part in content:
-        if isinstance(part, TextPart):
-            texts.append(part.text)
-        elif isinstance(part, RefusalPart):
-            texts.append(part.refusal)
-        else:
-            other += 1
-    return "\n".join(texts), other
+        return content
+    return "\n".join(
+        part.text if isinstance(part, TextPart) else part.refusal
+        for part in content
+        if isinstance(part, TextPart | RefusalPart)
+    )
 
 
 def render(request: ChatCompletionRequest) -> list[str]:
@@ -48,8 +93,7 @@ def render(request: ChatCompletionRequest) -> list[str]:
     strings: list[str] = []
     for message in request.messages:
         strings.append(message.__struct_config__.tag)  # the role
-        text, _ = content_text(message.content)
-        strings.append(text)
+        strings.append(content_text(message.content))
         if isinstance(message, AssistantMessage):
             for call in message.tool_calls or ():
                 strings.append(call.function.name)
@@ -65,28 +109,28 @@ def render(request: ChatCompletionRequest) -> list[str]:
 _START, _MESSAGE, _END, _REPLY_ROLE, _NAME = -1, -2, -3, -4, -5
 
 
-def prompt_token_ids(encoding: Encoding, request: ChatCompletionRequest) -> list[int]:
-    """The prompt as token ids, counted by OpenAI's recipe: ``len`` of it is ``prompt_tokens``.
+def prompt_tokens(encoding: Encoding, card: ModelCard, request: ChatCompletionRequest) -> PromptTokens:
+    """The prompt as token ids, counted by OpenAI's recipe; 400 for media the model cannot take or the
+    server cannot read.
 
     Each message is ``start, role, message, content, end`` (the 3 framing tokens); a name adds one token
-    plus its own; the reply is primed with 3 more. A non-text part is ``NON_TEXT_PART_TOKENS`` ids derived
-    from its content, so the same image twice is the same prefix.
+    plus its own; the reply is primed with 3 more. A non-text part is ``Media.ids()``. Blocking for large
+    inline media (a PDF is decoded to count its pages): see ``inline_media_chars``.
     """
     encode = encoding.encode_ordinary
-    ids: list[int] = []
-    for message in request.messages:
+    prompt = PromptTokens()
+    ids = prompt.ids
+    for i, message in enumerate(request.messages):
         ids.append(_START)
         ids += encode(message.__struct_config__.tag)
         ids.append(_MESSAGE)
-        content = message.content
-        if isinstance(content, str):
-            ids += encode(content)
-        elif content is not None:
-            text, _ = content_text(content)
-            ids += encode(text)
-            for part in content:
-                if not isinstance(part, (TextPart, RefusalPart)):
-                    ids += _part_ids(part)
+        ids += encode(content_text(message.content))
+        if isinstance(message.content, list):
+            for j, part in enumerate(message.content):
+                if not isinstance(part, TextPart | RefusalPart):
+                    media = _media(card, part, f"messages[{i}].content[{j}]")
+                    prompt.media.append(media)
+                    ids += media.ids()
         name = getattr(message, "name", None)
         if name:
             ids.append(_NAME)
@@ -101,9 +145,58 @@ def prompt_token_ids(encoding: Encoding, request: ChatCompletionRequest) -> list
     if definitions:
         ids += encode(msgspec.json.encode(definitions).decode())
     ids += (_START, _REPLY_ROLE, _MESSAGE)
-    return ids
+    return prompt
 
 
-def _part_ids(part: object) -> list[int]:
-    seed = int.from_bytes(hashlib.blake2b(msgspec.json.encode(part), digest_size=8).digest(), "big")
-    return [hash((seed, i)) for i in range(NON_TEXT_PART_TOKENS)]
+def inline_media_chars(request: ChatCompletionRequest) -> int:
+    """Characters of inline (base64) media in the request: the service counts big ones off the loop."""
+    total = 0
+    for message in request.messages:
+        for part in message.content if isinstance(message.content, list) else ():
+            if isinstance(part, ImagePart):
+                total += len(part.image_url.url)
+            elif isinstance(part, AudioPart):
+                total += len(part.input_audio.data)
+            elif isinstance(part, FilePart):
+                total += len(part.file.file_data or "")
+            elif isinstance(part, VideoPart):
+                total += len(part.video_url.url)
+    return total
+
+
+def _media(card: ModelCard, part: ContentPart, param: str) -> Media:
+    kind = type(part)
+    if _NEEDS[kind] not in card.capabilities:
+        raise InvalidRequestError(
+            f"Invalid content type. {_PART_TYPE[kind]} is not supported by the model {card.id}.",
+            param=param,
+            code="invalid_value",
+        )
+    try:
+        return _measure(card, part)
+    except MediaError as exc:
+        raise InvalidRequestError(str(exc), param=param, code="invalid_value") from None
+
+
+def _measure(card: ModelCard, part: ContentPart) -> Media:
+    if isinstance(part, ImagePart):
+        url, detail = part.image_url.url, part.image_url.detail
+        return Media("image", _image_tokens(card, *image_size(url), detail), digest(detail, url))
+    if isinstance(part, AudioPart):
+        audio = part.input_audio
+        tokens = audio_tokens(audio_seconds(audio.data, audio.format))
+        return Media("audio", tokens, digest(audio.format, audio.data))
+    if isinstance(part, FilePart):
+        ref = part.file
+        pages = pdf_pages(ref.file_data, ref.filename)
+        page = PDF_TEXT_TOKENS_PER_PAGE + _image_tokens(card, *PDF_PAGE_SIZE, "high")
+        return Media("file", pages * page, digest(ref.file_id or "", ref.file_data or ""))
+    assert isinstance(part, VideoPart)
+    return Media("video", video_tokens(part.video_url.url), digest(part.video_url.url))
+
+
+def _image_tokens(card: ModelCard, width: int, height: int, detail: str) -> int:
+    cost = card.image_cost
+    if isinstance(cost, TileCost):
+        return tile_tokens(width, height, detail, cost.base, cost.tile)
+    return patch_tokens(width, height, cost.multiplier, cost.max_patches)

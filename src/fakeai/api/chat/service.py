@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
 
-from fakeai.api.chat.prompt import prompt_token_ids, render
+from fakeai.api.chat.prompt import PromptTokens, inline_media_chars, prompt_tokens, render
 from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.chat.reasoning import effective_effort, shows_reasoning
 from fakeai.api.chat.stream import ChunkWriter
@@ -27,6 +28,10 @@ from fakeai.errors import InvalidRequestError, NotFoundError
 from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
 
+#: Up to this many characters of inline media, counting stays on the event loop (it reads headers only,
+#: in well under a millisecond); beyond, a PDF may be decoded whole, so counting goes to a thread.
+INLINE_MEDIA_ON_LOOP = 256 * 1024
+
 
 class ChatCompletion:
     """One accepted request whose choices are running on the engine."""
@@ -35,7 +40,7 @@ class ChatCompletion:
         self,
         request: ChatCompletionRequest,
         run: Run,
-        prompt_tokens: int,
+        prompt: PromptTokens,
         fp: str,
         logprobs: list[LogprobSampler] | None = None,
         show_reasoning: bool = False,
@@ -43,14 +48,15 @@ class ChatCompletion:
         self.request = request
         self.show_reasoning = show_reasoning  # reasoning_content in messages and deltas (vLLM's parsers)
         self.run = run
-        self.prompt_tokens = prompt_tokens
+        self.prompt = prompt
         self.logprobs = logprobs  # one sampler per choice when the request asked for logprobs
         self.id = "chatcmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.fingerprint = fp
 
     def _usage(self, completion_tokens: int, reasoning_tokens: int = 0) -> dict[str, object]:
-        return usage(self.prompt_tokens, completion_tokens, self.run.cached_tokens, reasoning_tokens)
+        prompt = self.prompt
+        return usage(prompt.total, completion_tokens, self.run.cached_tokens, reasoning_tokens, prompt.audio)
 
     def _message(self, completion: Completion) -> dict[str, object]:
         content: str | None = completion.text
@@ -163,14 +169,16 @@ class ChatService:
         top_logprobs = chat_top_logprobs(card, request.logprobs, request.top_logprobs)
         encoding = await state.tokenizers.load(card.tokenizer)
         prose = await state.prose.load(card.tokenizer)
-        prompt_ids = prompt_token_ids(encoding, request)
-        prompt_tokens = len(prompt_ids)
+        if inline_media_chars(request) > INLINE_MEDIA_ON_LOOP:
+            prompt = await asyncio.to_thread(prompt_tokens, encoding, card, request)
+        else:
+            prompt = prompt_tokens(encoding, card, request)
         requested, param = request.max_completion_tokens, "max_completion_tokens"
         if requested is None:
             requested, param = request.max_tokens, "max_tokens"
         limit = token_limit(
             card,
-            prompt_tokens,
+            prompt.total,
             requested,
             param,
             "messages",
@@ -194,13 +202,13 @@ class ChatService:
             state.engine,
             request_id,
             request.model,
-            [prompt_ids] * n,
+            [prompt.ids] * n,
             completions,
             requested or limit,
             arrival,
         )
         fp = fingerprint(request.model, state.settings.seed)
-        return ChatCompletion(request, run, prompt_tokens, fp, logprobs, shows_reasoning(card))
+        return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))
 
 
 def _reject_unsupported(request: ChatCompletionRequest) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fakeai.api.chat.prompt import prompt_token_ids
+from fakeai.api.chat.prompt import prompt_tokens
 from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.vllm.protocol import DetokenizeRequest, TokenizeRequest
 from fakeai.errors import InvalidRequestError
@@ -16,8 +16,9 @@ class TokenizerService:
     async def tokenize(self, request: TokenizeRequest) -> dict[str, object]:
         """``count`` equals the ``prompt_tokens`` a chat or completion request with this input reports.
 
-        Chat framing tokens (message start, separator, end) have no id in the bundled vocabularies; they are
-        returned as the end-of-text id, so the list has the right length and only real ids.
+        Chat framing tokens (message start, separator, end) and media parts have no id in the bundled
+        vocabularies; they are returned as the end-of-text id, so the list has the right length and only
+        real ids.
         """
         card = self.state.catalog.resolve(request.model)
         encoding = await self.state.tokenizers.load(card.tokenizer)
@@ -28,7 +29,7 @@ class TokenizerService:
         if request.messages is not None:
             chat = ChatCompletionRequest(model=request.model, messages=request.messages)
             eot = encoding.eot_token
-            tokens = [token if token >= 0 else eot for token in prompt_token_ids(encoding, chat)]
+            tokens = [token if token >= 0 else eot for token in prompt_tokens(encoding, card, chat).ids]
         else:
             tokens = encoding.encode_ordinary(request.prompt or "")
         return {
