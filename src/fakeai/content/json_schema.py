@@ -1,0 +1,424 @@
+"""Instances of a JSON Schema: what a model in structured-output or tool-calling mode would produce.
+
+``instance(schema, rng)`` returns a value that validates against ``schema`` (drafts 4 to 2020-12, the
+keywords listed in docs/generation.md), deterministic per ``rng``, with plausible values: strings shaped by
+the field's name and ``format`` (content/values.py), strings for ``pattern`` from a small regex generator
+(content/pattern.py). Schemas it cannot satisfy raise ``SchemaError`` naming where.
+
+Recursion terminates: past ``_SOFT_DEPTH`` levels of nesting only what is required is generated (no
+optional properties, the fewest items, the branch of a union that does not recurse if there is one); a
+schema that still nests past ``_HARD_DEPTH`` has no finite instance and is refused.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fakeai.content import values
+from fakeai.content.pattern import PatternError, matching
+
+Path = tuple[str | int, ...]
+
+_SOFT_DEPTH = 4
+_HARD_DEPTH = 24
+_MAX_REF_CHAIN = 32
+_MAX_WORK = 20_000
+_OPTIONAL_PROBABILITY = 0.7
+_NULL_PROBABILITY = 0.15
+_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
+_LOWER_BOUNDS = ("minimum", "minLength", "minItems", "minProperties", "minContains")
+_UPPER_BOUNDS = ("maximum", "maxLength", "maxItems", "maxProperties", "maxContains")
+
+
+class SchemaError(ValueError):
+    """The schema has no instance we can produce (or is malformed). ``path`` locates the culprit."""
+
+    def __init__(self, message: str, path: Path = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+def instance(schema: Any, rng: random.Random, *, hint: str = "") -> Any:
+    """A JSON value (dicts, lists, str, int, float, bool, None) that validates against ``schema``.
+
+    ``hint`` names the value (a function or format name) and seeds plausible strings at the top level.
+    """
+    return _Generator(schema, rng).value(schema, (), hint, 0)
+
+
+def check_strict(schema: Any, path: Path = ()) -> None:
+    """OpenAI's structural rules for ``strict`` schemas: every object closes its properties and requires all.
+
+    Raises SchemaError with OpenAI's wording; ``path`` is the ``context`` tuple OpenAI reports.
+    """
+    if not isinstance(schema, Mapping):
+        return
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties", True) is not False:
+            raise SchemaError("'additionalProperties' is required to be supplied and to be false.", path)
+        missing = [key for key in schema.get("properties", {}) if key not in schema.get("required", ())]
+        if missing:
+            raise SchemaError(
+                "'required' is required to be supplied and to be an array including every key in "
+                f"properties. Missing '{missing[0]}'.",
+                path,
+            )
+    for key in ("properties", "$defs", "definitions"):
+        for name, sub in (schema.get(key) or {}).items():
+            check_strict(sub, (*path, key, name))
+    for key in ("anyOf", "allOf", "oneOf", "prefixItems"):
+        for index, sub in enumerate(schema.get(key) or ()):
+            check_strict(sub, (*path, key, index))
+    if isinstance(schema.get("items"), Mapping):
+        check_strict(schema["items"], (*path, "items"))
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+class _Generator:
+    def __init__(self, root: Any, rng: random.Random) -> None:
+        self.root = root
+        self.rng = rng
+        self.work = 0  # schema nodes resolved: bounds the effort on pathological schemas
+
+    # -- resolution: $ref and allOf become one flat schema ------------------------------------------------
+
+    def _ref(self, ref: str, path: Path) -> Any:
+        if not ref.startswith("#"):
+            raise SchemaError(f"only local references are supported, not {ref!r}", path)
+        node = self.root
+        for token in filter(None, ref[1:].split("/")):
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            elif isinstance(node, Mapping) and token in node:
+                node = node[token]
+            else:
+                raise SchemaError(f"unresolvable reference {ref!r}", path)
+        return node
+
+    def _flat(self, schema: Any, path: Path, chain: int = 0) -> Any:
+        """``schema`` with ``$ref`` followed and ``allOf`` merged in; booleans stay booleans."""
+        self.work += 1
+        if self.work > _MAX_WORK:
+            raise SchemaError("the schema is too complex to generate an instance for", path)
+        for _ in range(chain, _MAX_REF_CHAIN):
+            chain += 1
+            if not isinstance(schema, Mapping):
+                return schema
+            if "$ref" in schema:
+                rest = {k: v for k, v in schema.items() if k != "$ref"}
+                target = self._ref(schema["$ref"], path)
+                schema = _merge(target, rest, path) if rest else target
+                continue
+            if "allOf" in schema:
+                merged: Any = {k: v for k, v in schema.items() if k != "allOf"}
+                for index, member in enumerate(schema["allOf"]):
+                    merged = _merge(merged, self._flat(member, (*path, "allOf", index), chain), path)
+                schema = merged
+                continue
+            return schema
+        raise SchemaError("a chain of references never reaches a schema", path)
+
+    # -- values ---------------------------------------------------------------------------------------------
+
+    def value(self, schema: Any, path: Path, hint: str, depth: int) -> Any:
+        if depth > _HARD_DEPTH:
+            raise SchemaError("the schema recurses with no finite instance", path)
+        schema = self._flat(schema, path)
+        if schema is True or schema == {}:
+            return values.text(self.rng, hint, None, 0, None)
+        if schema is False:
+            raise SchemaError("the schema 'false' has no instance", path)
+        if not isinstance(schema, Mapping):
+            raise SchemaError(f"a schema must be an object or a boolean, not {type(schema).__name__}", path)
+        union = schema.get("anyOf") or schema.get("oneOf")
+        if union:
+            return self._union(schema, union, path, hint, depth)
+        if "const" in schema:
+            return copy.deepcopy(schema["const"])
+        if "enum" in schema:
+            return self._enum(schema, path)
+        types = _types(schema)
+        if depth >= _SOFT_DEPTH and "null" in types:
+            types = ["null"]
+        elif len(types) > 1 and "null" in types and self.rng.random() >= _NULL_PROBABILITY:
+            types = [t for t in types if t != "null"]
+        order = self.rng.sample(types, len(types))
+        error: SchemaError | None = None
+        for kind in order:
+            try:
+                return self._typed(kind, schema, path, hint, depth)
+            except SchemaError as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def _union(self, schema: Mapping, branches: list, path: Path, hint: str, depth: int) -> Any:
+        base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+        key = "anyOf" if "anyOf" in schema else "oneOf"
+        order = self.rng.sample(range(len(branches)), len(branches))
+        if depth >= _SOFT_DEPTH:  # head for the way out of a recursion
+            order.sort(key=lambda i: _recursive(branches[i]))
+        error: SchemaError | None = None
+        for index in order:
+            branch_path = (*path, key, index)
+            try:
+                branch = self._flat(branches[index], branch_path)
+                merged = _merge(base, branch, branch_path) if base else branch
+                return self.value(merged, branch_path, hint, depth)
+            except SchemaError as exc:
+                error = exc
+        raise error or SchemaError(f"'{key}' is empty", path)
+
+    def _enum(self, schema: Mapping, path: Path) -> Any:
+        options = list(schema["enum"])
+        if "type" in schema:
+            options = [o for o in options if _json_type(o) in _types(schema) or (
+                isinstance(o, int) and not isinstance(o, bool) and "number" in _types(schema))]  # fmt: skip
+        if not options:
+            raise SchemaError("no 'enum' value has the allowed type", path)
+        return copy.deepcopy(self.rng.choice(options))
+
+    def _typed(self, kind: str, schema: Mapping, path: Path, hint: str, depth: int) -> Any:
+        if kind == "object":
+            return self._object(schema, path, depth)
+        if kind == "array":
+            return self._array(schema, path, hint, depth)
+        if kind == "string":
+            return self._string(schema, path, hint)
+        if kind in ("integer", "number"):
+            try:
+                return values.number(self.rng, integer=kind == "integer", **_bounds(schema))
+            except ValueError as exc:
+                raise SchemaError(str(exc), path) from exc
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind == "null":
+            return None
+        raise SchemaError(f"unknown type {kind!r}", (*path, "type"))
+
+    def _string(self, schema: Mapping, path: Path, hint: str) -> str:
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        if high is not None and low > high:
+            raise SchemaError(f"minLength {low} exceeds maxLength {high}", path)
+        pattern = schema.get("pattern")
+        if pattern is None:
+            return values.text(self.rng, hint, schema.get("format"), low, high)
+        try:
+            return matching(pattern, self.rng, low, high)
+        except PatternError as exc:
+            raise SchemaError(str(exc), (*path, "pattern")) from exc
+
+    def _object(self, schema: Mapping, path: Path, depth: int) -> dict[str, Any]:
+        properties: Mapping[str, Any] = schema.get("properties") or {}
+        required = list(dict.fromkeys(schema.get("required") or ()))
+        extra = schema.get("additionalProperties", True)
+        low, high = schema.get("minProperties", 0), schema.get("maxProperties")
+        if high is not None and len(required) > high:
+            raise SchemaError(f"{len(required)} required properties exceed maxProperties {high}", path)
+        optional = [k for k in properties if k not in required]
+        if depth >= _SOFT_DEPTH:
+            chosen = []
+        else:
+            chosen = [k for k in optional if self.rng.random() < _OPTIONAL_PROBABILITY]
+        for key in optional:  # top up to minProperties with declared properties first
+            if len(required) + len(chosen) >= low:
+                break
+            if key not in chosen:
+                chosen.append(key)
+        if high is not None:
+            chosen = chosen[: high - len(required)]
+        keys = required + [k for k in properties if k in chosen]
+        result: dict[str, Any] = {}
+        for key in keys:
+            sub = self._property_schema(schema, key, path)
+            result[key] = self.value(sub, (*path, "properties", key), key, depth + 1)
+        counter = 0
+        while len(result) < low:  # declared properties ran out: invent keys additionalProperties allows
+            if extra is False:
+                raise SchemaError(f"minProperties {low} needs more properties than are declared", path)
+            counter += 1
+            key = f"field_{counter}"
+            if key in result or _pattern_schema(schema, key) is not None:
+                continue
+            sub = extra if isinstance(extra, Mapping) else {"type": "string"}
+            result[key] = self.value(sub, (*path, "additionalProperties"), key, depth + 1)
+        return result
+
+    def _property_schema(self, schema: Mapping, key: str, path: Path) -> Any:
+        declared = (schema.get("properties") or {}).get(key)
+        matched = _pattern_schema(schema, key)
+        if declared is not None:
+            return {"allOf": [declared, matched]} if matched is not None else declared
+        if matched is not None:
+            return matched
+        extra = schema.get("additionalProperties", True)
+        if extra is False:
+            raise SchemaError(f"required property {key!r} is not allowed by additionalProperties", path)
+        return extra if isinstance(extra, Mapping) else {"type": "string"}
+
+    def _array(self, schema: Mapping, path: Path, hint: str, depth: int) -> list[Any]:
+        items = schema.get("items", True)
+        prefix = schema.get("prefixItems") or []
+        if isinstance(items, list):  # draft 4-7 tuple form
+            prefix, items = items, schema.get("additionalItems", True)
+        low, high = schema.get("minItems", 0), schema.get("maxItems")
+        if items is False:
+            high = len(prefix) if high is None else min(high, len(prefix))
+        if high is not None and low > high:
+            raise SchemaError(f"minItems {low} exceeds the most items allowed ({high})", path)
+        contains = schema.get("contains")
+        need = schema.get("minContains", 1) if contains is not None else 0
+        low = max(low, need)
+        if depth >= _SOFT_DEPTH:
+            count = low
+        else:
+            spread = max(1, 3 - depth)  # nested arrays get shorter, so recursive trees stay small
+            top = low + spread if high is None else min(high, max(low, 1) + spread - 1)
+            count = self.rng.randint(min(max(low, 1), top), top)
+        singular = hint[:-1] if hint.endswith("s") and len(hint) > 3 else hint
+        result: list[Any] = []
+        seen: set[str] = set()
+        unique = bool(schema.get("uniqueItems"))
+        attempts = 0
+        while len(result) < count:
+            index = len(result)
+            if index < len(prefix):
+                sub, sub_path = prefix[index], (*path, "prefixItems", index)
+            else:
+                sub, sub_path = items, (*path, "items")
+            if index < need:
+                sub, sub_path = {"allOf": [sub, contains]}, (*path, "contains")
+            item = self.value(sub, sub_path, singular, depth + 1)
+            if unique and _canonical(item) in seen:
+                attempts += 1
+                if attempts > 8 * (count + 1):
+                    if len(result) >= low:
+                        break
+                    raise SchemaError(f"cannot find {low} distinct items for uniqueItems", path)
+                continue
+            seen.add(_canonical(item))
+            result.append(item)
+        return result
+
+
+def _types(schema: Mapping) -> list[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list) and declared:
+        return list(declared)
+    if any(k in schema for k in ("properties", "required", "additionalProperties", "patternProperties")):
+        return ["object"]
+    if any(k in schema for k in ("items", "prefixItems", "minItems", "maxItems", "contains")):
+        return ["array"]
+    if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")):
+        return ["number"]
+    return ["string"]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "object")
+
+
+def _bounds(schema: Mapping) -> dict[str, Any]:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    exclusive_low = exclusive_high = False
+    if isinstance(ex_low, bool):  # draft 4: a flag on minimum
+        exclusive_low = ex_low
+    elif ex_low is not None and (low is None or ex_low >= low):
+        low, exclusive_low = ex_low, True
+    if isinstance(ex_high, bool):
+        exclusive_high = ex_high
+    elif ex_high is not None and (high is None or ex_high <= high):
+        high, exclusive_high = ex_high, True
+    return {
+        "low": low,
+        "high": high,
+        "exclusive_low": exclusive_low,
+        "exclusive_high": exclusive_high,
+        "multiple_of": schema.get("multipleOf"),
+    }
+
+
+def _pattern_schema(schema: Mapping, key: str) -> Any:
+    """The merged ``patternProperties`` schemas whose pattern matches ``key``, or None."""
+    matched = [s for p, s in (schema.get("patternProperties") or {}).items() if re.search(p, key)]
+    if not matched:
+        return None
+    return matched[0] if len(matched) == 1 else {"allOf": matched}
+
+
+def _recursive(schema: Any) -> bool:
+    return isinstance(schema, Mapping) and ("$ref" in schema or any(_recursive(v) for v in schema.values()
+                                                                     if isinstance(v, Mapping)))  # fmt: skip
+
+
+def _merge(a: Any, b: Any, path: Path) -> Any:
+    """One schema that both ``a`` and ``b`` accept (the ``allOf`` of two flat schemas, best effort)."""
+    if a is True or a == {}:
+        return b
+    if b is True or b == {}:
+        return a
+    if a is False or b is False:
+        return False
+    merged = dict(a)
+    for key, value in b.items():
+        if key not in merged:
+            merged[key] = value
+        elif key == "type":
+            left = {merged[key]} if isinstance(merged[key], str) else set(merged[key])
+            right = {value} if isinstance(value, str) else set(value)
+            if "number" in left | right:  # integer is a subset of number
+                left |= {"integer"} if "number" in left else set()
+                right |= {"integer"} if "number" in right else set()
+            both = [t for t in _TYPES if t in left & right]
+            if not both:
+                raise SchemaError(f"allOf requires types {sorted(left)} and {sorted(right)} at once", path)
+            merged[key] = both
+        elif key == "required":
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        elif key == "properties":
+            props = dict(merged[key])
+            for name, sub in value.items():
+                props[name] = {"allOf": [props[name], sub]} if name in props else sub
+            merged[key] = props
+        elif key == "enum":
+            merged[key] = [v for v in merged[key] if _canonical(v) in {_canonical(w) for w in value}]
+            if not merged[key]:
+                raise SchemaError("allOf combines enums with no value in common", path)
+        elif key in _LOWER_BOUNDS:
+            merged[key] = max(merged[key], value)
+        elif key in _UPPER_BOUNDS:
+            merged[key] = min(merged[key], value)
+        elif key in ("items", "additionalProperties", "contains"):
+            closed = merged[key] is False or value is False
+            merged[key] = False if closed else {"allOf": [merged[key], value]}
+        elif key in ("anyOf", "oneOf"):
+            merged[key] = [{"allOf": [x, y]} for x in merged[key] for y in value]
+        else:
+            merged[key] = value
+    for closed, other in ((a, b), (b, a)):  # additionalProperties: false closes the property list
+        if isinstance(closed, Mapping) and closed.get("additionalProperties") is False:
+            allowed = set(closed.get("properties") or {})
+            for name in other.get("required") or ():
+                if name not in allowed and not _pattern_schema(closed, name):
+                    raise SchemaError(f"property {name!r} is required but not allowed", path)
+            merged["properties"] = {k: v for k, v in merged.get("properties", {}).items() if k in allowed}
+    return merged
