@@ -26,6 +26,16 @@ EFFORT_TOKENS: dict[str, tuple[int, int]] = {
 }
 
 
+def think(prose: Prose, rng: random.Random, effort: str | None, limit: int) -> list[str]:
+    """The reasoning tokens of one choice: a seeded count for ``effort``, at most ``limit``.
+
+    ``effort`` None means no reasoning and draws nothing from ``rng``.
+    """
+    low, high = EFFORT_TOKENS[effort] if effort else (0, 0)
+    budget = min(rng.randint(low, high), limit) if high else 0
+    return prose.generate(rng, budget)[:budget] if budget else []
+
+
 def compose_reasoned(
     prose: Prose,
     rng: random.Random,
@@ -43,9 +53,8 @@ def compose_reasoned(
     ``compose`` gives). ``min_tokens`` counts reasoning and answer together, as vLLM's does; ``stop``
     applies to the answer only.
     """
-    low, high = EFFORT_TOKENS[effort] if effort else (0, 0)
-    budget = min(rng.randint(low, high), limit) if high else 0
-    thoughts = prose.generate(rng, budget)[:budget] if budget else []
+    thoughts = think(prose, rng, effort, limit)
+    budget = len(thoughts)
     if thoughts and budget == limit:
         return Completion([], "length", thoughts)
     completion = compose(

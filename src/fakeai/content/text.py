@@ -16,8 +16,12 @@ import random
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from fakeai.engine.tokenizer import Encoding, Tokenizers
+
+if TYPE_CHECKING:
+    from fakeai.content.tools import PlannedCall
 
 _PIECE = re.compile(r"[A-Za-z]+|[,.?!]")
 
@@ -91,12 +95,16 @@ class Completion:
     """What one choice says: one string per token, and why it ended ("stop" or "length").
 
     ``reasoning`` holds the tokens a reasoning model thinks before ``pieces`` (content/reasoning.py); the
-    engine generates both, reasoning first.
+    engine generates both, reasoning first. ``kind`` says what ``pieces`` are: message ``content``, a
+    ``refusal``, or the names and arguments of ``tool_calls`` / a legacy ``function_call`` (laid out in
+    ``calls``, see content/tools.py).
     """
 
     pieces: list[str]
     finish_reason: str
     reasoning: list[str] = field(default_factory=list)
+    kind: str = "content"
+    calls: list[PlannedCall] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -7,15 +7,16 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 
+from fakeai.api.chat.message import DeltaFrames, choice_logprobs, message
 from fakeai.api.chat.prompt import PromptTokens, inline_media_chars, prompt_tokens, render
 from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.chat.reasoning import effective_effort, shows_reasoning
+from fakeai.api.chat.reply import Replies
 from fakeai.api.chat.stream import ChunkWriter
 from fakeai.api.generation import (
     Run,
     check_stream_options,
     choice_rngs,
-    compose_choices,
     fingerprint,
     stop_list,
     token_limit,
@@ -24,7 +25,7 @@ from fakeai.api.generation import (
 from fakeai.api.logprobs import chat_top_logprobs
 from fakeai.content.logprobs import LogprobSampler, choice_samplers
 from fakeai.content.text import Completion
-from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.errors import NotFoundError
 from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
 
@@ -59,14 +60,12 @@ class ChatCompletion:
         return usage(prompt.total, completion_tokens, self.run.cached_tokens, reasoning_tokens, prompt.audio)
 
     def _message(self, completion: Completion) -> dict[str, object]:
-        content: str | None = completion.text
-        message: dict[str, object] = {"role": "assistant", "content": content, "refusal": None}
+        result = message(completion)
         if self.show_reasoning and completion.reasoning:
-            message["reasoning_content"] = "".join(completion.reasoning)
+            result["reasoning_content"] = "".join(completion.reasoning)
             if not completion.pieces:
-                message["content"] = None  # vLLM's reasoning parsers: all thinking, no answer
-        message["annotations"] = []
-        return message
+                result["content"] = None  # vLLM's reasoning parsers: all thinking, no answer
+        return result
 
     async def response(self) -> dict[str, object]:
         """The non-streaming ``chat.completion``: the same engine run, folded into one object."""
@@ -79,9 +78,7 @@ class ChatCompletion:
             {
                 "index": index,
                 "message": self._message(c),
-                "logprobs": None
-                if samplers is None
-                else {"content": [samplers[index].token(p) for p in c.pieces], "refusal": None},
+                "logprobs": None if samplers is None else choice_logprobs(c, samplers[index]),
                 "finish_reason": c.finish_reason,
             }
             for index, c in enumerate(self.run.completions)
@@ -112,6 +109,7 @@ class ChatCompletion:
         )
         completions = self.run.completions
         samplers = self.logprobs
+        deltas = DeltaFrames(writer, completions)
         continuous = writer.continuous_usage
         show_reasoning = self.show_reasoning
         generated = thought = 0
@@ -124,7 +122,7 @@ class ChatCompletion:
             for progress in batch:
                 index = progress.index
                 if progress.first:
-                    frames.append(writer.role(index, running_usage()))
+                    frames.append(deltas.role(index, running_usage()))
                 for piece in progress.reasoning:
                     generated += 1
                     thought += 1
@@ -133,8 +131,9 @@ class ChatCompletion:
                 sampler = None if samplers is None else samplers[index]
                 for piece in progress.pieces:
                     generated += 1
-                    logprobs = None if sampler is None else sampler.token(piece)
-                    frames.append(writer.content(index, piece, running_usage(), logprobs))
+                    frame = deltas.piece(index, piece, running_usage(), sampler)
+                    if frame is not None:
+                        frames.append(frame)
                 if progress.finished:
                     frames.append(writer.finish(index, completions[index].finish_reason, running_usage()))
             if frames:  # hidden reasoning produces steps with nothing to send
@@ -164,7 +163,7 @@ class ChatService:
                 param="model",
                 code="model_not_supported",
             )
-        _reject_unsupported(request)
+        check_stream_options(request.stream, request.stream_options)
         effort = effective_effort(card, request.reasoning_effort)
         top_logprobs = chat_top_logprobs(card, request.logprobs, request.top_logprobs)
         encoding = await state.tokenizers.load(card.tokenizer)
@@ -188,15 +187,10 @@ class ChatService:
         n = request.n or 1
         key = "\x1e".join((request.model, *render(request)))
         rngs = choice_rngs(state.settings.seed, request.seed, key, n)
-        completions = compose_choices(
-            prose,
-            rngs,
-            limit=limit,
-            min_tokens=request.min_tokens,
-            ignore_eos=request.ignore_eos,
-            stop=stop_list(request.stop),
-            reasoning_effort=effort,
+        replies = Replies.for_request(
+            request, encoding, prose, limit=limit, stop=stop_list(request.stop), effort=effort
         )
+        completions = [replies.compose(rng) for rng in rngs]
         logprobs = None if top_logprobs is None else choice_samplers(prose.vocabulary, rngs, top_logprobs)
         run = Run.start(
             state.engine,
@@ -209,26 +203,3 @@ class ChatService:
         )
         fp = fingerprint(request.model, state.settings.seed)
         return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))
-
-
-def _reject_unsupported(request: ChatCompletionRequest) -> None:
-    """Refuse, rather than silently ignore, what this server cannot answer faithfully yet."""
-    tool_choice = request.tool_choice
-    if request.tools and (tool_choice == "required" or isinstance(tool_choice, dict)):
-        raise InvalidRequestError(
-            "Forcing a tool call (tool_choice 'required' or a named function) is not supported yet.",
-            param="tool_choice",
-            code="unsupported_value",
-        )
-    if request.functions and isinstance(request.function_call, dict):
-        raise InvalidRequestError(
-            "Forcing a function call is not supported yet.", param="function_call", code="unsupported_value"
-        )
-    response_format = request.response_format
-    if response_format and response_format.get("type") not in (None, "text"):
-        raise InvalidRequestError(
-            "Only response_format type 'text' is supported yet.",
-            param="response_format",
-            code="unsupported_value",
-        )
-    check_stream_options(request.stream, request.stream_options)

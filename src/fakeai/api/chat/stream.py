@@ -66,6 +66,13 @@ class ChunkWriter:
             + _encode(text) + b'},"logprobs":null,"finish_reason":null}]' + self._tail(usage)
         )  # fmt: skip
 
+    def delta(self, index: int, delta: bytes, usage: dict[str, object] | None = None) -> bytes:
+        """A chunk whose ``delta`` is the given JSON object (tool calls, refusals: see chat/message.py)."""
+        return (
+            self._head + b'{"index":' + str(index).encode() + b',"delta":' + delta
+            + b',"logprobs":null,"finish_reason":null}]' + self._tail(usage)
+        )  # fmt: skip
+
     def finish(self, index: int, reason: str, usage: dict[str, object] | None = None) -> bytes:
         return (
             self._head + b'{"index":' + str(index).encode() + b',"delta":{},"logprobs":null,'
