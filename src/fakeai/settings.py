@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+ResponseMode = Literal["prose", "echo", "scripted", "dataset"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 ServerKind = Literal["granian", "uvicorn"]
 JitterDistribution = Literal["normal", "lognormal"]
@@ -104,6 +105,17 @@ class Settings(BaseSettings):
         None, description="Server seed: makes outputs of requests without their own seed reproducible."
     )
     strict_models: bool = Field(False, description="Unknown model ids get 404 instead of being created.")
+    response_mode: ResponseMode = Field(
+        "prose",
+        description="What replies say: prose, echo (the last user message), scripted (rules in "
+        "response_file) or dataset (conversations in response_file). Per request: x-fakeai-response-mode.",
+    )
+    response_file: Path | None = Field(
+        None, description="Rules (YAML/JSON) for the scripted mode, or a JSONL of conversations for dataset."
+    )
+    response_reload_ms: float = Field(
+        1000.0, ge=0, description="How often at most response_file is checked for changes."
+    )
 
     # Metrics
     deprecated_metrics: bool = Field(

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 
 from fakeai.api.chat.message import DeltaFrames, choice_logprobs, message
+from fakeai.api.chat.modes import ResponseModes
 from fakeai.api.chat.prompt import PromptTokens, inline_media_chars, prompt_tokens, render
 from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.chat.reasoning import effective_effort, shows_reasoning
@@ -146,13 +147,19 @@ class ChatCompletion:
 class ChatService:
     def __init__(self, state: AppState) -> None:
         self.state = state
+        self.modes = ResponseModes(state.settings)
 
     async def create(
-        self, request: ChatCompletionRequest, request_id: str, arrival: float | None = None
+        self,
+        request: ChatCompletionRequest,
+        request_id: str,
+        arrival: float | None = None,
+        response_mode: str | None = None,
     ) -> ChatCompletion:
         """Validate against the model, decide every choice, and start them on the engine.
 
         ``arrival`` (engine clock) is when the request came in; by default, when it reaches the engine.
+        ``response_mode`` overrides the server's mode for this request (the x-fakeai-response-mode header).
         """
         state = self.state
         card = state.catalog.resolve(request.model)
@@ -187,8 +194,9 @@ class ChatService:
         n = request.n or 1
         key = "\x1e".join((request.model, *render(request)))
         rngs = choice_rngs(state.settings.seed, request.seed, key, n)
+        mode = await self.modes.resolve(request, response_mode)
         replies = Replies.for_request(
-            request, encoding, prose, limit=limit, stop=stop_list(request.stop), effort=effort
+            request, encoding, prose, limit=limit, stop=stop_list(request.stop), effort=effort, mode=mode
         )
         completions = [replies.compose(rng) for rng in rngs]
         logprobs = None if top_logprobs is None else choice_samplers(prose.vocabulary, rngs, top_logprobs)

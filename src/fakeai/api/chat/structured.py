@@ -44,7 +44,9 @@ class JsonFormat:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def schema_error(what: str, name: str, exc: SchemaError, *, param: str, code: str | None = None) -> Exception:
+def schema_error(
+    what: str, name: str, exc: SchemaError, *, param: str | None, code: str | None = None
+) -> Exception:
     """OpenAI's wording: ``Invalid schema for response_format 'x': In context=('properties', 'a'), ...``."""
     return InvalidRequestError(
         f"Invalid schema for {what} '{name}': In context={exc.path!r}, {exc.message}", param=param, code=code
