@@ -182,3 +182,15 @@ def test_strict_schema_errors_quote_openais_context(http: TestClient) -> None:
         "Invalid schema for response_format 'review': In context=('properties', 'a'), 'additionalProperties' "
         "is required to be supplied and to be false."
     )
+
+
+def test_logprobs_follow_the_json_tokens(client: OpenAI) -> None:
+    choice = client.chat.completions.create(
+        model="gpt-4o",
+        messages=ASK,
+        response_format=_format(SCHEMA),
+        logprobs=True,
+        top_logprobs=2,  # type: ignore[arg-type]
+    ).choices[0]
+    assert choice.logprobs and choice.logprobs.content
+    assert "".join(entry.token for entry in choice.logprobs.content) == choice.message.content

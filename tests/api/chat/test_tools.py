@@ -281,3 +281,34 @@ def test_allowed_tools_restricts_the_choice(client: OpenAI) -> None:
         },
     ).choices[0]
     assert _check_calls(choice.message) == ["get_time"]
+
+
+def test_reasoning_models_think_before_calling(client: OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="o3",
+        messages=ASK_WEATHER,
+        tools=TOOLS,
+        reasoning_effort="low",
+        seed=1,  # type: ignore[arg-type]
+    )
+    choice, usage = completion.choices[0], completion.usage
+    assert choice.finish_reason == "tool_calls" and _check_calls(choice.message) == ["get_weather"]
+    assert usage and usage.completion_tokens_details
+    reasoning = usage.completion_tokens_details.reasoning_tokens or 0
+    call = (choice.message.tool_calls or [])[0]
+    tokens = Tokenizers().get("o200k_base")
+    answer = len(tokens.encode_ordinary(call.function.name)) + len(
+        tokens.encode_ordinary(call.function.arguments)
+    )  # type: ignore[union-attr]
+    assert reasoning > 0 and usage.completion_tokens == reasoning + answer
+
+
+def test_logprobs_cover_content_only(client: OpenAI) -> None:
+    choice = client.chat.completions.create(
+        model="gpt-4o",
+        messages=ASK_WEATHER,
+        tools=TOOLS,
+        logprobs=True,  # type: ignore[arg-type]
+    ).choices[0]
+    assert choice.message.tool_calls and choice.logprobs
+    assert choice.logprobs.content is None and choice.logprobs.refusal is None
