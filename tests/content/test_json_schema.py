@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 
-from fakeai.content.json_schema import SchemaError, check_strict, instance
+from fakeai.content.json_schema import SchemaError, instance
+from fakeai.content.strict_schema import check_strict
 from tests.content.schemas import schemas
 
 FORMATS = FormatChecker()

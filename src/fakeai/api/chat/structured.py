@@ -10,7 +10,8 @@ from typing import Any
 
 from fakeai.api.chat.prompt import content_text
 from fakeai.api.chat.protocol import ChatCompletionRequest
-from fakeai.content.json_schema import SchemaError, check_strict, instance
+from fakeai.content.json_schema import SchemaError, instance
+from fakeai.content.strict_schema import check_strict
 from fakeai.errors import InvalidRequestError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -17,7 +17,8 @@ from typing import Any
 from fakeai.api.chat.prompt import content_text
 from fakeai.api.chat.protocol import ChatCompletionRequest, FunctionMessage, ToolMessage, UserMessage
 from fakeai.api.chat.structured import schema_error
-from fakeai.content.json_schema import SchemaError, check_strict
+from fakeai.content.json_schema import SchemaError
+from fakeai.content.strict_schema import check_strict
 from fakeai.content.tools import ToolSpec, arguments, ranked
 from fakeai.errors import InvalidRequestError
 
