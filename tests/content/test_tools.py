@@ -47,3 +47,46 @@ def test_calls_lay_out_name_then_argument_tokens() -> None:
     cut = plan_calls(encoding, [("get_weather", '{"city":"Lisbon"}'), ("f", "{}")], rng, limit=first.end - 1)
     assert cut.finish_reason == "length" and len(cut.calls) == 1
     assert len(call_id(rng)) == 29
+
+
+def test_arguments_take_what_the_user_names() -> None:
+    import json
+    import random
+
+    from fakeai.content.tools import ToolSpec, arguments
+
+    weather = ToolSpec(
+        "get_weather",
+        "Weather for a city",
+        {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    )
+    assert json.loads(arguments(weather, random.Random(1), "What's the weather in Lisbon?")) == {
+        "city": "Lisbon"
+    }
+    flights = ToolSpec(
+        "find_flights",
+        "",
+        {
+            "type": "object",
+            "properties": {"origin": {"type": "string"}, "destination": {"type": "string"}},
+            "required": ["origin", "destination"],
+            "additionalProperties": False,
+        },
+    )
+    found = json.loads(arguments(flights, random.Random(1), "Flights from Lisbon to New York, please"))
+    assert found == {"origin": "Lisbon", "destination": "New York"}
+    search = ToolSpec(
+        "search",
+        "",
+        {
+            "type": "object",
+            "properties": {"query": {"type": "string", "maxLength": 20}},
+            "required": ["query"],
+        },
+    )
+    assert json.loads(arguments(search, random.Random(1), 'Look up "open issues" for me')) == {
+        "query": "open issues"
+    }
+    # A mention that breaks the field's bounds is not used: the value still validates.
+    short = json.loads(arguments(search, random.Random(1), "Tell me everything about the history of tea"))
+    assert len(short["query"]) <= 20

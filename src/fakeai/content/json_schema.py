@@ -44,12 +44,15 @@ class SchemaError(ValueError):
         self.path = path
 
 
-def instance(schema: Any, rng: random.Random, *, hint: str = "") -> Any:
+def instance(
+    schema: Any, rng: random.Random, *, hint: str = "", mentions: values.Mentions | None = None
+) -> Any:
     """A JSON value (dicts, lists, str, int, float, bool, None) that validates against ``schema``.
 
-    ``hint`` names the value (a function or format name) and seeds plausible strings at the top level.
+    ``hint`` names the value (a function or format name) and seeds plausible strings at the top level;
+    ``mentions`` lets free-text fields take what the user's message names (tool arguments).
     """
-    return _Generator(schema, rng).value(schema, (), hint, 0)
+    return _Generator(schema, rng, mentions).value(schema, (), hint, 0)
 
 
 def _canonical(value: Any) -> str:
@@ -57,9 +60,10 @@ def _canonical(value: Any) -> str:
 
 
 class _Generator:
-    def __init__(self, root: Any, rng: random.Random) -> None:
+    def __init__(self, root: Any, rng: random.Random, mentions: values.Mentions | None = None) -> None:
         self.root = root
         self.rng = rng
+        self.mentions = mentions
         self.work = 0  # schema nodes resolved: bounds the effort on pathological schemas
 
     # -- resolution: $ref and allOf become one flat schema ------------------------------------------------
@@ -185,7 +189,7 @@ class _Generator:
             raise SchemaError(f"minLength {low} exceeds maxLength {high}", path)
         pattern = schema.get("pattern")
         if pattern is None:
-            return values.text(self.rng, hint, schema.get("format"), low, high)
+            return values.text(self.rng, hint, schema.get("format"), low, high, self.mentions)
         try:
             return matching(pattern, self.rng, low, high)
         except PatternError as exc:

@@ -21,6 +21,7 @@ from typing import Any
 from fakeai.content.json_schema import instance
 from fakeai.content.pieces import TokenBytes, token_pieces
 from fakeai.content.text import Completion
+from fakeai.content.values import Mentions
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -81,10 +82,14 @@ def ranked(tools: list[ToolSpec], text: str) -> list[ToolSpec]:
     return [t for score, _, t in sorted(scores, key=lambda s: (-s[0], s[1])) if score > 0]
 
 
-def arguments(tool: ToolSpec, rng: random.Random) -> str:
-    """Compact JSON arguments valid against the tool's schema. Raises SchemaError if it has none."""
+def arguments(tool: ToolSpec, rng: random.Random, asked: str = "") -> str:
+    """Compact JSON arguments valid against the tool's schema. Raises SchemaError if it has none.
+
+    ``asked`` is the user's last message: fields it names (a city, a search query) take its words.
+    """
     schema = tool.parameters if tool.parameters is not None else _EMPTY_PARAMETERS
-    return json.dumps(instance(schema, rng, hint=tool.name), ensure_ascii=False, separators=(",", ":"))
+    value = instance(schema, rng, hint=tool.name, mentions=Mentions(asked) if asked else None)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def plan_calls(

@@ -80,11 +80,65 @@ def _format(fmt: str, rng: random.Random) -> str | None:
     return None  # unknown formats are annotations only (JSON Schema's default)
 
 
-def text(rng: random.Random, hint: str, fmt: str | None, min_length: int, max_length: int | None) -> str:
-    """A string for a field named ``hint``, honouring ``format`` when known, then the length bounds."""
+#: Field-name words whose value a user usually names in the message: a proper noun or a quoted phrase.
+_NAMED = frozenset(
+    {"city", "location", "place", "country", "destination", "origin", "from", "to", "name", "company",
+     "person", "user", "topic", "term", "keyword", "title", "artist", "team", "product", "ticker"}
+)  # fmt: skip
+#: Field-name words whose value is what the user asked, in their words.
+_ASKED = frozenset({"query", "q", "search", "question", "prompt", "request", "text", "input", "message"})
+_QUOTED = re.compile('["\u201c]([^"\u201d]{2,80})["\u201d]')  # double quotes only: "What's" is no quote
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
+_COMMON = frozenset(
+    {"I", "What", "What's", "Whats", "Please", "Can", "Could", "How", "The", "A", "Is", "Are"}
+)
+
+
+class Mentions:
+    """What a user's message names, so tool arguments echo it as a model would: "weather in Lisbon"
+    gives ``{"city": "Lisbon"}``. Names are handed out in order, so ``origin`` then ``destination`` take
+    "from Lisbon to Tokyo" in turn."""
+
+    def __init__(self, message: str) -> None:
+        self.message = " ".join(message.split())
+        self.quoted = _QUOTED.findall(self.message)
+        proper = [m for m in _PROPER.findall(self.message) if m not in _COMMON]
+        self.names = [*self.quoted, *(p for p in proper if p not in self.quoted)]
+        self._next = 0
+
+    def value(self, words: list[str]) -> str | None:
+        """The mention for a field named by ``words``, or None when the field is not one users name."""
+        if any(w in _ASKED for w in words):  # a quoted phrase is the query; else the whole message
+            return (self.quoted[0] if self.quoted else self.message) or None
+        if self.names and any(w in _NAMED for w in words):
+            name = self.names[self._next % len(self.names)]
+            self._next += 1
+            return name
+        return None
+
+
+def text(
+    rng: random.Random,
+    hint: str,
+    fmt: str | None,
+    min_length: int,
+    max_length: int | None,
+    mentions: Mentions | None = None,
+) -> str:
+    """A string for a field named ``hint``, honouring ``format`` when known, then the length bounds.
+
+    With ``mentions``, a field the user names in their message (a city, a query) takes their words when
+    they fit the bounds.
+    """
     value = _format(fmt, rng) if fmt else None
+    words = [w.lower() for w in _SPLIT.split(hint) if w]
+    if value is None and mentions is not None:
+        mentioned = mentions.value(words)
+        # ASCII only, like every value here (see the module's docstring).
+        fits = mentioned is not None and min_length <= len(mentioned) <= (max_length or len(mentioned))
+        if fits and mentioned.isascii():  # type: ignore[union-attr]
+            return mentioned  # type: ignore[return-value]
     if value is None:
-        words = [w.lower() for w in _SPLIT.split(hint) if w]
         samples = next((_BY_NAME[w] for w in reversed(words) if w in _BY_NAME), None)
         if samples is not None:
             value = rng.choice(samples)

@@ -45,9 +45,10 @@ class ToolPolicy:
         if not self.parallel or self.legacy:
             chosen = chosen[:1]
         result = []
+        asked = last_user_text(request)
         for tool in chosen:
             try:
-                result.append((tool.name, arguments(tool, rng)))
+                result.append((tool.name, arguments(tool, rng, asked)))
             except SchemaError as exc:
                 index = next(i for i, t in enumerate(self.tools) if t.name == tool.name)
                 raise schema_error(
