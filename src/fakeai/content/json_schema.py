@@ -47,11 +47,8 @@ class SchemaError(ValueError):
 def instance(
     schema: Any, rng: random.Random, *, hint: str = "", mentions: values.Mentions | None = None
 ) -> Any:
-    """A JSON value (dicts, lists, str, int, float, bool, None) that validates against ``schema``.
-
-    ``hint`` names the value (a function or format name) and seeds plausible strings at the top level;
-    ``mentions`` lets free-text fields take what the user's message names (tool arguments).
-    """
+    """A JSON value that validates against ``schema``. ``hint`` names it (a function or format name) and
+    seeds plausible strings; ``mentions`` lets free-text fields take what the user names (tool arguments)."""
     return _Generator(schema, rng, mentions).value(schema, (), hint, 0)
 
 

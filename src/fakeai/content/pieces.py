@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from fakeai.content.text import Completion, truncate_at_stop
+from fakeai.content.text import Completion, stopped
 
 
 class TokenBytes(Protocol):
@@ -38,10 +38,4 @@ def fixed_completion(
 ) -> Completion:
     """``text`` as a completion of at most ``limit`` tokens: cut with "length", or at a stop sequence."""
     pieces = token_pieces(encoding, text)
-    finish = "length" if len(pieces) > limit else "stop"
-    pieces = pieces[:limit]
-    if stop:
-        cut = truncate_at_stop(pieces, stop)
-        if cut is not None:
-            return Completion(cut, "stop")
-    return Completion(pieces, finish)
+    return stopped(pieces[:limit], "length" if len(pieces) > limit else "stop", stop)

@@ -140,6 +140,11 @@ def compose(
         pieces = prose.generate(rng, min(target, limit + 1), continuation=continuation)
         finish = "length" if len(pieces) > limit else "stop"
         pieces = pieces[:limit]
+    return stopped(pieces, finish, stop)
+
+
+def stopped(pieces: list[str], finish: str, stop: list[str] | None) -> Completion:
+    """The completion of ``pieces``, cut before the first ``stop`` sequence ("stop") if one occurs."""
     if stop:
         cut = truncate_at_stop(pieces, stop)
         if cut is not None:
