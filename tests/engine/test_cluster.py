@@ -42,7 +42,7 @@ def test_kv_aware_routes_a_repeated_prefix_to_the_worker_that_holds_it() -> None
     assert again.cached_tokens == 2000
     # A fresh prompt goes where there is least prefill and decode load instead.
     other = cluster.submit([request(2, prompt=500, name="fresh")])[0]
-    assert other.worker != first.worker or len(cluster.workers) == 1
+    assert other.worker != first.worker
 
 
 def test_snapshots_report_each_worker() -> None:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from fakeai.catalog import ModelCard
-from fakeai.content.reasoning import compose_reasoned
-from fakeai.content.text import Completion, Prose, derive_seed
+from fakeai.content.text import Completion, Prose, compose, derive_seed
 from fakeai.engine import Cluster, EngineOverloaded, EngineRequest, ExceedsKVCapacity, Wakeup
 from fakeai.engine import Sequence as EngineSequence
 from fakeai.errors import ContextLengthExceededError, InvalidRequestError, RateLimitError
@@ -111,13 +110,11 @@ def compose_choices(
     ignore_eos: bool,
     stop: list[str] | None,
     continuation: bool = False,
-    reasoning_effort: str | None = None,
 ) -> list[Completion]:
     return [
-        compose_reasoned(
+        compose(
             prose,
             rng,
-            reasoning_effort,
             limit=limit,
             min_tokens=min_tokens or 0,
             ignore_eos=ignore_eos,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from fakeai.content.text import Completion, Prose, compose
+from fakeai.content.text import Prose
 
 #: Reasoning tokens per ``reasoning_effort`` (inclusive range, drawn uniformly per choice). Chosen from
 #: what o-series and DeepSeek-R1 report on everyday prompts: a few dozen tokens at minimal effort, about a
@@ -34,37 +34,3 @@ def think(prose: Prose, rng: random.Random, effort: str | None, limit: int) -> l
     low, high = EFFORT_TOKENS[effort] if effort else (0, 0)
     budget = min(rng.randint(low, high), limit) if high else 0
     return prose.generate(rng, budget)[:budget] if budget else []
-
-
-def compose_reasoned(
-    prose: Prose,
-    rng: random.Random,
-    effort: str | None,
-    *,
-    limit: int,
-    min_tokens: int = 0,
-    ignore_eos: bool = False,
-    stop: list[str] | None = None,
-    continuation: bool = False,
-) -> Completion:
-    """A completion of at most ``limit`` tokens, reasoning included.
-
-    ``effort`` None means no reasoning, and draws nothing from ``rng`` (the answer is then what
-    ``compose`` gives). ``min_tokens`` counts reasoning and answer together, as vLLM's does; ``stop``
-    applies to the answer only.
-    """
-    thoughts = think(prose, rng, effort, limit)
-    budget = len(thoughts)
-    if thoughts and budget == limit:
-        return Completion([], "length", thoughts)
-    completion = compose(
-        prose,
-        rng,
-        limit=limit - budget,
-        min_tokens=max(min_tokens - budget, 0),
-        ignore_eos=ignore_eos,
-        stop=stop,
-        continuation=continuation,
-    )
-    completion.reasoning = thoughts
-    return completion
