@@ -19,14 +19,15 @@ def routes(state: AppState) -> list[Route]:
 
     async def ready(request: Request) -> Response:
         """Readiness: 503 while vocabularies are still loading (requests are served, but may stall)."""
+        snapshots = state.engine.snapshots()  # the engine's published view, as the metrics read it
         return json_response(
             {
                 "status": "ready" if state.ready else "loading",
                 "version": __version__,
                 "uptime_seconds": round(time.time() - state.started_at, 3),
                 "models": len(state.catalog.list()),
-                "running_sequences": sum(len(w.scheduler.running) for w in state.engine.workers),
-                "waiting_sequences": sum(len(w.scheduler.waiting) for w in state.engine.workers),
+                "running_sequences": sum(sum(w.running.values()) for w in snapshots),
+                "waiting_sequences": sum(sum(w.waiting.values()) for w in snapshots),
             },
             status=200 if state.ready else 503,
         )
