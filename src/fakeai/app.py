@@ -24,6 +24,8 @@ from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
 from fakeai.metrics import CONTENT_TYPE
+from fakeai.server import asgi
+from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
 from fakeai.server.responses import error_response
@@ -32,7 +34,10 @@ from fakeai.state import AppState
 
 log = logging.getLogger("fakeai")
 
-_FAMILIES = (system, models, chat, completions, vllm, metrics)
+#: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
+#: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
+_ENDPOINT_FAMILIES = (chat, completions)
+_ROUTE_FAMILIES = (system, models, vllm, metrics)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -64,9 +69,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             for exporter in exporters:
                 await exporter.stop()
 
+    endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(
         lifespan=lifespan,
-        routes=[route for family in _FAMILIES for route in family.routes(state)],
+        routes=[
+            *(asgi.route(endpoint) for endpoint in endpoints),
+            *(route for family in _ROUTE_FAMILIES for route in family.routes(state)),
+        ],
         middleware=[
             Middleware(OpenAIHeaders),
             Middleware(BodyLimit, limit=settings.max_request_bytes),
@@ -78,6 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         },
     )
     app.state.fakeai = state
+    app.state.endpoints = endpoints  # for the RSGI front (server/rsgi.py)
     return app
 
 

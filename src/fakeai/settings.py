@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 ResponseMode = Literal["prose", "echo", "scripted", "dataset"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
-ServerKind = Literal["granian", "uvicorn"]
+ServerKind = Literal["granian", "granian-asgi", "uvicorn"]
 JitterDistribution = Literal["normal", "lognormal"]
 RouterPolicy = Literal["round_robin", "least_loaded", "kv_aware"]
 
@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port to listen on.")
     workers: int = Field(1, ge=1, le=256, description="Server processes; each runs its own engine.")
-    server: ServerKind = Field("granian", description="HTTP server: granian (default) or uvicorn.")
+    server: ServerKind = Field(
+        "granian",
+        description="HTTP server: granian (native RSGI, the default), granian-asgi or uvicorn.",
+    )
     log_level: LogLevel = Field("info", description="Log level of FakeAI and the HTTP server.")
     config: Path | None = Field(None, description="YAML or TOML file with any of these settings.")
     max_request_bytes: int = Field(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fakeai.errors import PayloadTooLargeError
+from fakeai.server.exchange import OPENAI_VERSION, processing_ms, request_id_for, too_large
 from fakeai.server.responses import error_response
-
-OPENAI_VERSION = b"2020-10-01"
 
 
 class OpenAIHeaders:
@@ -29,23 +26,21 @@ class OpenAIHeaders:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = b""
+        given = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
-                request_id = value[:128]
+                given = value.decode("latin-1")
                 break
-        if not request_id:
-            request_id = b"req_" + secrets.token_hex(16).encode()
-        scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
+        request_id = request_id_for(given)
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                elapsed_ms = str(int((time.perf_counter() - started) * 1000)).encode()
                 message["headers"] = [
                     *message.get("headers", ()),
-                    (b"x-request-id", request_id),
-                    (b"openai-version", OPENAI_VERSION),
-                    (b"openai-processing-ms", elapsed_ms),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                    (b"openai-version", OPENAI_VERSION.encode()),
+                    (b"openai-processing-ms", processing_ms(started).encode()),
                 ]
             await send(message)
 
@@ -67,7 +62,7 @@ class BodyLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if value.isdigit() and int(value) > limit:
-                    await error_response(_too_large(limit))(scope, receive, send)
+                    await error_response(too_large(limit))(scope, receive, send)
                     return
                 break
         received = 0
@@ -78,13 +73,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _too_large(limit)
+                    raise too_large(limit)
             return message
 
         await self.app(scope, counting_receive, send)
-
-
-def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(
-        f"Request body too large: the limit is {limit} bytes.", code="request_too_large"
-    )

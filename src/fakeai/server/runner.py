@@ -6,16 +6,19 @@ from an environment variable: the settings reach every worker whatever start met
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from fakeai.settings import Settings
 
 SETTINGS_VARIABLE = "FAKEAI_INTERNAL_RESOLVED_SETTINGS"
 TARGET = "fakeai.server.runner:app_from_environment"
+RSGI_TARGET = "fakeai.server.runner:rsgi_from_environment"
 
 log = logging.getLogger("fakeai")
 
@@ -36,6 +39,15 @@ def app_from_environment() -> ASGIApp:
     configure_logging(settings.log_level)
     log.debug("worker %d settings: %s", os.getpid(), settings.model_dump_json())
     return create_app(settings)
+
+
+def rsgi_from_environment() -> object:
+    """The RSGI front (server/rsgi.py) around the same app: Granian's default interface here."""
+    from fakeai.server.rsgi import RSGIFront
+
+    app = app_from_environment()
+    assert isinstance(app, Starlette)
+    return RSGIFront(app)
 
 
 def serve(settings: Settings) -> None:
@@ -69,16 +81,22 @@ def serve(settings: Settings) -> None:
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
 
-    import fakeai.app  # noqa: F401  # imported before Granian forks, so workers start with it loaded
-
+    rsgi = settings.server == "granian"
+    # Imported before Granian forks, so workers start with them loaded.
+    for module in ("fakeai.app", "fakeai.server.rsgi") if rsgi else ("fakeai.app",):
+        importlib.import_module(module)
     Granian(
-        TARGET,
+        RSGI_TARGET if rsgi else TARGET,
         factory=True,
-        interface=Interfaces.ASGI,
+        interface=Interfaces.RSGI if rsgi else Interfaces.ASGI,
         address=settings.host,
         port=settings.port,
         workers=settings.workers,
         loop=Loops.uvloop,
+        # Granian's defaults cap a worker at 1024 requests in flight (backlog // workers), fewer than the
+        # thousands of streams a load test opens; admission is the simulated engine's job (429 when full).
+        backlog=4096,
+        backpressure=65536,
         log_level=LogLevels(settings.log_level),
         log_access=False,
     ).serve()

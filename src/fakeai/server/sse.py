@@ -11,10 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
-from starlette.responses import StreamingResponse
 
 from fakeai.errors import FakeAIError, ServerError
-from fakeai.server.disconnect import CLIENT_CLOSED
+from fakeai.server.exchange import CLIENT_CLOSED
 
 log = logging.getLogger("fakeai.server")
 _encode = msgspec.json.encode
@@ -27,19 +26,15 @@ def sse_event(payload: Any) -> bytes:
 
 SSE_DONE = b"data: [DONE]\n\n"
 
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
+async def guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> AsyncIterator[bytes]:
+    """``events``, with ``on_close(status)`` run however the stream ends: 200 when it completed, the
+    error's status after an in-band error event, 499 when the client went away (the transport then closes
+    this generator).
 
-def sse_response(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> StreamingResponse:
-    """Stream ready-made SSE bytes; ``on_close(status)`` runs however the stream ends: 200 when it
-    completed, the error's status after an in-band error event, 499 when the client went away."""
-    return StreamingResponse(_guarded(events, on_close), media_type="text/event-stream", headers=SSE_HEADERS)
-
-
-async def _guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> AsyncIterator[bytes]:
-    """After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:``
-    event with the error body, then the end of the stream. Starlette cancels this generator when the client
-    disconnects; ``on_close`` then frees the engine work."""
+    After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:`` event
+    with the error body, then the end of the stream.
+    """
     status = CLIENT_CLOSED  # unless the loop below ends on its own
     try:
         async for frame in events:

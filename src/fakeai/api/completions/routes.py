@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
 from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.completions.service import CompletionService
 from fakeai.api.serving import serve_generation
+from fakeai.server.exchange import Endpoint, Exchange, Reply
 from fakeai.state import AppState
 
 
-def routes(state: AppState) -> list[Route]:
+def endpoints(state: AppState) -> list[Endpoint]:
     service = CompletionService(state)
 
-    async def create(request: Request) -> Response:
-        return await serve_generation(request, state, "completions", CompletionRequest, service.create)
+    async def create(exchange: Exchange) -> Reply:
+        return await serve_generation(exchange, state, "completions", CompletionRequest, service.create)
 
-    return [Route("/v1/completions", create, methods=["POST"])]
+    return [Endpoint("POST", "/v1/completions", create)]

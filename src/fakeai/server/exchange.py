@@ -1,0 +1,98 @@
+"""Endpoints written once, served two ways: as Starlette routes (the ASGI app, for embedding and tests) and
+straight from Granian's native RSGI interface (server/rsgi.py, the default server's hot path).
+
+An ``Endpoint``'s handler sees only an ``Exchange`` (body, headers, request id, disconnect) and returns a
+``Reply``: no framework object crosses this line, so both transports run the same code. Errors are raised
+as ``FakeAIError``; each transport turns them into OpenAI's error body.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
+
+from fakeai.errors import FakeAIError, PayloadTooLargeError
+
+_encode = msgspec.json.encode
+
+OPENAI_VERSION = "2020-10-01"
+#: nginx's "client closed request": nobody reads it, but it keeps logs and metrics honest.
+CLIENT_CLOSED = 499
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json"
+
+
+class Exchange(Protocol):
+    """One HTTP request as an endpoint sees it."""
+
+    request_id: str
+
+    def header(self, name: str) -> str | None:
+        """A request header by lower-case name."""
+        ...
+
+    async def body(self) -> bytes:
+        """The whole body; 413 (``PayloadTooLargeError``) past the server's limit."""
+        ...
+
+    def disconnected(self) -> Awaitable[None]:
+        """Completes when the client goes away (only awaited while a non-streaming answer is pending)."""
+        ...
+
+
+@dataclass(slots=True)
+class Answer:
+    """A whole JSON response."""
+
+    body: bytes
+    status: int = 200
+    headers: Mapping[str, str] | None = None
+
+    @classmethod
+    def json(cls, content: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Answer:
+        return cls(_encode(content), status, headers)
+
+    @classmethod
+    def error(cls, error: FakeAIError) -> Answer:
+        return cls(_encode(error.body()), error.status, error.headers)
+
+
+@dataclass(slots=True)
+class EventStream:
+    """A 200 ``text/event-stream`` of ready-made SSE frames. The iterator handles its own errors and
+    cleanup (server/sse.py ``guarded``); a transport only sends frames and closes it when the client goes."""
+
+    events: AsyncIterator[bytes]
+
+
+Reply = Answer | EventStream
+Handler = Callable[[Exchange], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+
+
+def request_id_for(given: str | None) -> str:
+    """A client's own ``x-request-id`` is echoed (128 characters at most); else ``req_`` + 32 hex digits."""
+    return given[:128] if given else "req_" + secrets.token_hex(16)
+
+
+def processing_ms(started: float) -> str:
+    """``openai-processing-ms``: time to the response head, as OpenAI measures it."""
+    return str(int((time.perf_counter() - started) * 1000))
+
+
+def too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"Request body too large: the limit is {limit} bytes.", code="request_too_large"
+    )
