@@ -13,7 +13,7 @@ CLOSE_DURING_WARM_UP = textwrap.dedent(
     import sys, time
     from starlette.testclient import TestClient
     from fakeai import Settings, create_app
-    with TestClient(create_app(Settings(ttft_ms=0, itl_ms=0))) as client:
+    with TestClient(create_app(Settings(ttft_ms=0, itl_ms=0, preload_tokenizers=True))) as client:
         client.get("/health")
         time.sleep(float(sys.argv[1]))  # close while vocabularies are loading
     """

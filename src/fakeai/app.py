@@ -50,16 +50,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Building a vocabulary takes 0.3-0.9 s and holds the GIL (native code), so it stalls the event
-        # loop wherever it runs. Load them all right at start, while /health (liveness) already answers
-        # and /health/ready says "loading", instead of stalling whichever request first needs one.
+        # Building a vocabulary takes 0.5-1.3 s and 35-55 MB, and holds the GIL (native code), so it
+        # stalls the event loop wherever it runs. By default each loads on first use: start-up stays under
+        # a second and memory small. --preload-tokenizers loads them all right at start instead, while
+        # /health (liveness) already answers and /health/ready says "loading", so that no request stalls.
         # Shutdown stops it between vocabularies, so it waits for one load at most. Never a daemon, even
         # when started from a daemon thread (whose daemon flag it would inherit, as under TestClient): at
         # interpreter exit CPython ends daemon threads with pthread_exit, and one inside the tokenizer's
         # C++ code then aborts the whole process ("terminate called without an active exception").
         stop = threading.Event()
-        warm = threading.Thread(target=_warm, args=(state, stop), name="fakeai-warm-tokenizers", daemon=False)
-        warm.start()
+        if state.settings.preload_tokenizers:
+            warm = threading.Thread(
+                target=_warm, args=(state, stop), name="fakeai-warm-tokenizers", daemon=False
+            )
+            warm.start()
+        else:
+            state.ready = True
+            log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
         try:

@@ -47,7 +47,7 @@ def stamp_stream(server: LiveServer, **body: object) -> tuple[float, list[float]
 
 def test_granian_server_honours_every_flag() -> None:
     flags = ["--workers", "2", "--ttft-ms", "200", "--itl-ms", "40", "--seed", "7", "--log-level", "debug",
-             "--strict-models", "--max-request-bytes", "4096"]  # fmt: skip
+             "--strict-models", "--max-request-bytes", "4096", "--preload-tokenizers"]  # fmt: skip
     # Another loopback address than the default proves --host reaches the server.
     with live_server(*flags, host="127.0.0.2") as server:
         client = sdk(server)
@@ -68,6 +68,7 @@ def test_granian_server_honours_every_flag() -> None:
         # --max-request-bytes
         big = {**CHAT, "messages": [{"role": "user", "content": "x" * 8000}]}
         assert httpx2.post(f"{server.url}/v1/chat/completions", json=big).status_code == 413
+        # --preload-tokenizers: the first request above did not wait for a vocabulary (TTFT bound)
         # --log-level debug: each worker logs its settings at debug level
         assert '"ttft_ms":200.0' in server.log()
         assert httpx2.get(f"{server.url}/health").headers["server"] == "granian"
@@ -75,7 +76,9 @@ def test_granian_server_honours_every_flag() -> None:
 
 def test_uvicorn_config_file_and_environment(tmp_path: Path) -> None:
     config = tmp_path / "fakeai.toml"
-    config.write_text('server = "uvicorn"\nttft-ms = 150\nitl-ms = 5\nlog-level = "warning"\n')
+    config.write_text(
+        'server = "uvicorn"\nttft-ms = 150\nitl-ms = 5\nlog-level = "warning"\npreload-tokenizers = true\n'
+    )
     with live_server("--config", str(config), env={"FAKEAI_ITL_MS": "30"}) as server:
         assert httpx2.get(f"{server.url}/health").headers["server"] == "uvicorn"  # from the file
         ttft, gaps, _ = stamp_stream(server, max_tokens=10)
@@ -142,7 +145,7 @@ def test_health_answers_within_two_seconds_of_start() -> None:
 
 
 def test_sigterm_stops_the_server_promptly_even_while_warming_up() -> None:
-    process, port = launch()
+    process, port = launch("--preload-tokenizers")
     try:
         assert seconds_until_health(port, time.monotonic()) < 10
         stopped = time.monotonic()
