@@ -11,7 +11,6 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -200,7 +199,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
     Keys may use dashes as on the command line (``ttft-ms``) or underscores (``ttft_ms``).
     """
     text = path.read_text(encoding="utf-8")
-    data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
+    if path.suffix.lower() == ".toml":
+        data = tomllib.loads(text)
+    else:
+        import yaml  # only for YAML files: it costs start-up time
+
+        data = yaml.safe_load(text)
     if data is None:
         return {}
     if not isinstance(data, dict):
