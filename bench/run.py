@@ -86,16 +86,17 @@ def start_all(ctx: Context, configs: dict[str, list[str] | Unavailable], **kw: A
             servers[name] = server
         except Unavailable as error:
             servers[name] = error
+    for server in servers.values():  # all started first: their background warm-ups overlap
+        if isinstance(server, Server):
+            server.idle_rss_kb = server.settle()
     return servers
 
 
 def section_startup(ctx: Context) -> dict[str, Any]:
-    """Spawn to first 200 on /health, and idle RSS right after, for each server, interleaved."""
+    """Spawn to first 200 on /health for each server, interleaved; RSS then, and once settled (last round)."""
     configs = {"limit": limit(), **{f"fakeai {kind}": fakeai_fast(kind) for kind in FAKEAI_KINDS}}
-    rows: dict[str, dict[str, Any]] = {
-        name: {"startup_s": [], "idle_rss_kb": [], "idle_rss_tree_kb": []} for name in configs
-    }
-    for _ in range(ctx.plan.startup_rounds):
+    rows: dict[str, dict[str, Any]] = {name: {"startup_s": [], "ready_rss_kb": []} for name in configs}
+    for round_ in range(ctx.plan.startup_rounds):
         for name, argv in configs.items():
             if "unavailable" in rows[name]:
                 continue
@@ -105,10 +106,10 @@ def section_startup(ctx: Context) -> dict[str, Any]:
             except Unavailable as error:
                 rows[name]["unavailable"] = str(error)
                 continue
-            time.sleep(0.3)  # past the first request's lazy work, still idle
-            tree, worker = server.rss_kb()
-            rows[name]["idle_rss_kb"].append(worker)
-            rows[name]["idle_rss_tree_kb"].append(tree)
+            rows[name]["ready_rss_kb"].append(server.rss_kb()[1])
+            if round_ == ctx.plan.startup_rounds - 1:  # settling takes seconds: once is enough
+                rows[name]["idle_rss_kb"] = server.settle()
+                rows[name]["idle_rss_tree_kb"], _ = server.rss_kb()
             server.stop()
     return rows
 
@@ -139,7 +140,7 @@ def _wrk_rounds(ctx: Context, servers: dict[str, Any], wrk_cpus: str | None) -> 
             elif ctx.wrk is None:
                 rows[name] = {"unavailable": ctx.wrk_missing}
             else:
-                rows[name] = {"startup_s": server.startup_s, "runs": []}
+                rows[name] = {"startup_s": server.startup_s, "idle_rss_kb": server.idle_rss_kb, "runs": []}
                 run_wrk(ctx.wrk, server.port, 1, wrk_cpus)  # warm-up: first requests, lazy imports
         live = {name: s for name, s in servers.items() if "runs" in rows.get(name, {})}
         for _ in range(ctx.plan.rounds):
@@ -178,7 +179,7 @@ def section_streams(ctx: Context) -> dict[str, Any]:
             if isinstance(server, Unavailable):
                 rows[name] = {"unavailable": str(server)}
                 continue
-            rows[name] = {"startup_s": server.startup_s, "idle_rss_kb": server.rss_kb()[1], "levels": {}}
+            rows[name] = {"startup_s": server.startup_s, "idle_rss_kb": server.idle_rss_kb, "levels": {}}
             _stream(ctx, server, 50, rows[name])  # warm-up, not recorded
         active = [name for name in rows if "levels" in rows[name]]
         for level in plan.levels:
@@ -187,9 +188,12 @@ def section_streams(ctx: Context) -> dict[str, Any]:
                     run = _stream(ctx, servers[name], level, rows[name])
                     rows[name]["levels"].setdefault(str(level), []).append(run)
             for name in list(active):
-                summary = report.level_summary(rows[name]["levels"][str(level)])
-                # Far past saturation a run only takes longer and says nothing new: stop that server there.
-                if summary["itl_ms"] > 2 * plan.itl_ms or summary["errors"] > 0.1 * level:
+                # Past two failing levels a run only takes longer and says nothing new: stop that server.
+                failing = [
+                    not report.passes(report.level_summary(runs), plan.itl_ms, plan.ttft_ms)
+                    for runs in list(rows[name]["levels"].values())[-2:]
+                ]
+                if len(failing) == 2 and all(failing):
                     active.remove(name)
                     rows[name]["stopped_after"] = level
         for name in rows:
@@ -235,7 +239,7 @@ def section_memory(ctx: Context) -> dict[str, Any]:
     server = servers["fakeai granian"]
     if isinstance(server, Unavailable):
         return {"fakeai granian": {"unavailable": str(server)}}
-    row: dict[str, Any] = {"idle_rss_kb": server.rss_kb()[1], "checkpoints": {}, "errors": 0}
+    row: dict[str, Any] = {"idle_rss_kb": server.idle_rss_kb, "checkpoints": {}, "errors": 0}
     total, chunk_s, started = 0, 1, time.perf_counter()
     try:
         for checkpoint in ctx.plan.memory_checkpoints:

@@ -56,6 +56,7 @@ class Server:
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.startup_s = math.nan
+        self.idle_rss_kb = 0
         self.log_path = BENCH / "results" / "logs" / f"{name.replace(' ', '-')}.log"
 
     def start(self, limit_s: float = 60.0) -> float:
@@ -123,6 +124,34 @@ class Server:
         tree = self.pids()
         sizes = {pid: _vm_rss_kb(pid) for pid in tree}
         return sum(sizes.values()), sum(sizes[pid] for pid in self._leaves)
+
+    def settle(self, limit_s: float = 20.0) -> int:
+        """Worker RSS (KB) once the server is idle: its CPU time still and its RSS steady for a second.
+
+        Answering /health is not the end of start-up: FakeAI warms its tokenizers in a thread after it,
+        for seconds of CPU and 200 MB. Idle RSS and every load run wait for that to finish.
+        """
+        started = time.perf_counter()
+        cpu, rss = self.cpu_s(), self.rss_kb()[1]
+        while time.perf_counter() - started < limit_s:
+            time.sleep(1.0)
+            cpu_now, rss_now = self.cpu_s(), self.rss_kb()[1]
+            if cpu_now - cpu < 0.05 and abs(rss_now - rss) <= 0.01 * rss:
+                return rss_now
+            cpu, rss = cpu_now, rss_now
+        return rss
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the whole process tree."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / ticks
 
     def _last_log_line(self) -> str:
         lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
