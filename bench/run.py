@@ -287,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for section in sections:
             print(f"bench: {section} ...", flush=True)
+            section_started = time.perf_counter()
             results["sections"][section] = RUNNERS[section](ctx)
+            results["meta"].setdefault("section_s", {})[section] = round(
+                time.perf_counter() - section_started, 1
+            )
     except KeyboardInterrupt:
         print("bench: interrupted; reporting what finished", file=sys.stderr)
         results["meta"]["interrupted"] = True
