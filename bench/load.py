@@ -67,11 +67,13 @@ def parse_wrk(text: str) -> dict[str, float]:
     }
 
 
-def run_wrk(wrk: str, port: int, seconds: float, cpus: str | None, connections: int = 64) -> dict[str, float]:
+def run_wrk(
+    wrk: str, port: int, seconds: int, cpus: str | None, connections: int = 64, threads: int = 1
+) -> dict[str, float]:
     script = BENCH / "results" / "chat.lua"
     script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text(WRK_SCRIPT)
-    wrk_argv = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout=5s", "-s", str(script)]
+    wrk_argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout=5s", "-s", str(script)]
     argv = [*pinned(wrk_argv, cpus), f"http://127.0.0.1:{port}/v1/chat/completions"]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30, check=False)
     result = parse_wrk(out.stdout)

@@ -156,10 +156,9 @@ def _startup_rows(section: dict[str, Any] | None) -> list[tuple[str, ...]]:
         ok = value < TARGET_STARTUP_S if target else None
         runs = " ".join(f"{s:.2f}" for s in row["startup_s"])
         rows.append((measure, name, f"{value:.2f}", "", target, _verdict(ok), f"runs {runs}"))
-    for name, row in section.items():
-        measure = "idle RSS, worker (MB)" if len(rows) == len(section) else ""
-        if "idle_rss_kb" not in row:
-            continue
+    idle = [(name, row) for name, row in section.items() if "idle_rss_kb" in row]
+    for index, (name, row) in enumerate(idle):
+        measure = "" if index else "idle RSS, worker (MB)"
         worker = row["idle_rss_kb"] / 1024
         target = f"< {TARGET_IDLE_RSS_MB}" if name.startswith("fakeai") else ""
         ok = worker < TARGET_IDLE_RSS_MB if target else None
@@ -168,6 +167,11 @@ def _startup_rows(section: dict[str, Any] | None) -> list[tuple[str, ...]]:
             f" whole tree {row['idle_rss_tree_kb'] / 1024:.0f} MB (forked pages counted twice)"
         )
         rows.append((measure, name, f"{worker:.1f}", "", target, _verdict(ok), detail))
+    warm = [(name, row) for name, row in section.items() if "warm_rss_kb" in row]
+    for index, (name, row) in enumerate(warm):
+        measure = "" if index else "RSS after 1 chat request (MB)"
+        detail = f"worker, settled; that request's status {row['first_chat_status']}"
+        rows.append((measure, name, f"{row['warm_rss_kb'] / 1024:.1f}", "", "", "", detail))
     return rows
 
 

@@ -141,6 +141,17 @@ class Server:
             cpu, rss = cpu_now, rss_now
         return rss
 
+    def chat(self, body: str) -> int:
+        """One non-streaming chat request; its status."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10.0)
+        try:
+            conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        finally:
+            conn.close()
+
     def cpu_s(self) -> float:
         """User + system CPU seconds of the whole process tree."""
         ticks = os.sysconf("SC_CLK_TCK")
