@@ -1,0 +1,80 @@
+"""The bench harness's pure helpers: wrk's report and the streams verdicts (no servers, no timing)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from bench.load import parse_wrk
+from bench.report import level_summary, max_streams, passes
+
+WRK_OK = """Running 3s test @ http://127.0.0.1:8303/v1/chat/completions
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.82ms    1.79ms  15.34ms   82.90%
+    Req/Sec    16.95k     3.29k   22.33k    63.33%
+  50590 requests in 3.00s, 37.00MB read
+Requests/sec:  16852.12
+Transfer/sec:     12.33MB
+"""
+
+WRK_ERRORS = """Running 1m test @ http://127.0.0.1:8000/v1/chat/completions
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   217.21us   88.37us 506.93ms   84.29%
+  1152 requests in 1.00m, 0.86MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:     19.20
+"""
+
+
+def test_wrk_report() -> None:
+    result = parse_wrk(WRK_OK)
+    assert result["requests"] == 50590
+    assert result["seconds"] == 3.0
+    assert result["rps"] == 16852.12
+    assert result["latency_avg_ms"] == 3.82
+    assert result["non2xx"] == result["socket_errors"] == 0
+
+
+def test_wrk_errors_and_units() -> None:
+    result = parse_wrk(WRK_ERRORS)
+    assert result["seconds"] == 60.0
+    assert result["latency_avg_ms"] == pytest.approx(0.21721)
+    assert result["non2xx"] == 7
+    assert result["socket_errors"] == 5
+
+
+def test_not_a_wrk_report() -> None:
+    with pytest.raises(ValueError):
+        parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def run(itl: float, p99: float, errors: int = 0) -> dict[str, float]:
+    return {
+        "ttft_p50_ms": 100.0,
+        "ttft_p99_ms": p99,
+        "itl_median_of_stream_medians_ms": itl,
+        "events_per_s": 1.0,
+        "errors": errors,
+        "kb_per_stream": 1.0,
+        "client_cpu_pct": 10.0,
+    }
+
+
+def test_streams_verdict() -> None:
+    assert passes(level_summary([run(21.9, 199)]), itl_ms=20, ttft_ms=100)
+    assert not passes(level_summary([run(22.1, 150)]), itl_ms=20, ttft_ms=100)
+    assert not passes(level_summary([run(0.0, 150)]), itl_ms=20, ttft_ms=100)  # tokens arriving in bursts
+    assert not passes(level_summary([run(20, 200)]), itl_ms=20, ttft_ms=100)
+    assert not passes(level_summary([run(20, 150, errors=1)]), itl_ms=20, ttft_ms=100)
+    assert not passes(level_summary([run(math.nan, math.nan)]), itl_ms=20, ttft_ms=100)  # nothing finished
+
+
+def test_max_streams_is_the_largest_passing_level() -> None:
+    levels = {"250": [run(20, 120)], "500": [run(25, 150)], "1000": [run(20, 150)], "1500": [run(30, 300)]}
+    assert max_streams(levels, itl_ms=20, ttft_ms=100) == 1000
+    assert max_streams({"250": [run(30, 120)]}, itl_ms=20, ttft_ms=100) == 0
+    # Medians over rounds: one noisy round of three does not decide.
+    assert max_streams({"500": [run(20, 120), run(40, 120), run(21, 150)]}, itl_ms=20, ttft_ms=100) == 500
