@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(slots=True, frozen=True)
@@ -24,10 +24,10 @@ class EngineRequest:
     finish_reason: str = "stop"
     max_tokens: int = 0
     n: int = 1
+    prompt_tokens: int = field(init=False)  # len(prompt), counted once
 
-    @property
-    def prompt_tokens(self) -> int:
-        return len(self.prompt)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prompt_tokens", len(self.prompt))
 
 
 class EngineOverloaded(Exception):
