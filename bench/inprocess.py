@@ -4,11 +4,11 @@ Builds the app with ``create_app`` and drives it on one event loop, either throu
 directly (``service``) or through the ASGI app with a hand-rolled ASGI call (``asgi``: Starlette routing,
 middleware and body decoding included, no HTTP parsing). Cases:
 
-- ``chat``: non-streaming chat completions, 16 output tokens, zero TTFT/ITL on the loop clock; ``--concurrency``
-  requests in flight at a time. Reports process CPU µs per request.
-- ``stream``: ``--streams`` concurrent streams of ``--tokens`` tokens each on a virtual clock stepped by the ITL,
-  so the loop never idles: reports CPU µs per streamed token (setup of the streams excluded) and per
-  stream set-up.
+- ``chat``: non-streaming chat completions, 16 output tokens, zero TTFT/ITL on the loop clock;
+  ``--concurrency`` requests in flight at a time. Reports process CPU µs per request.
+- ``stream``: ``--streams`` concurrent streams of ``--tokens`` tokens each on a virtual clock stepped by
+  the ITL, so the loop never idles: reports CPU µs per streamed token (setup of the streams excluded), of
+  which inside the engine's timer, and per stream set-up.
 
     python bench/inprocess.py chat --via asgi --requests 20000
     python bench/inprocess.py stream --via service --streams 200 --tokens 100 --profile cprofile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -148,6 +149,7 @@ class ChatService:
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.modes = ResponseModes(state.settings)
+        self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
 
     async def create(
         self,
@@ -192,8 +194,13 @@ class ChatService:
             state.settings.max_model_len,
         )
         n = request.n or 1
-        key = "\x1e".join((request.model, *render(request)))
-        rngs = choice_rngs(state.settings.seed, request.seed, key, n)
+        rngs = choice_rngs(
+            state.settings.seed,
+            request.seed,
+            lambda: "\x1e".join((request.model, *render(request))),
+            n,
+            self.fresh,
+        )
         mode = await self.modes.resolve(request, response_mode)
         replies = Replies.for_request(
             request, encoding, prose, limit=limit, stop=stop_list(request.stop), effort=effort, mode=mode

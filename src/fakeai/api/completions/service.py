@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -185,6 +186,7 @@ class TextCompletion:
 class CompletionService:
     def __init__(self, state: AppState) -> None:
         self.state = state
+        self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
 
     async def create(
         self, request: CompletionRequest, request_id: str, arrival: float | None = None
@@ -220,7 +222,9 @@ class CompletionService:
             limit = token_limit(
                 card, len(ids), request.max_tokens, "max_tokens", "prompt", request.min_tokens, max_model_len
             )
-            rngs = choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of)
+            rngs = choice_rngs(
+                state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of, self.fresh
+            )
             all_rngs += rngs
             completions += compose_choices(
                 prose,
@@ -236,7 +240,9 @@ class CompletionService:
         if top_logprobs is not None:
             # Each prompt's own logprobs (echo) come from a seeded RNG of their own: see CompletionLogprobs.
             prompt_rngs = [
-                choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}\x1eprompt", 1)[0]
+                choice_rngs(
+                    state.settings.seed, request.seed, f"{request.model}\x1e{text}\x1eprompt", 1, self.fresh
+                )[0]
                 for text, _ in prompts
             ]
             logprobs = CompletionLogprobs(
