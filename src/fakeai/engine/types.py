@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class EngineRequest:
-    """One sequence to generate (one choice of an API request).
+    """One sequence to generate (one choice of an API request). Read-only by convention: not frozen,
+    because a frozen dataclass sets each field through ``object.__setattr__`` (microseconds per request).
 
     The API service has already decided what the completion says; the engine only decides when each of its
     ``output_tokens`` tokens leaves. ``prompt`` holds the prompt's token ids: their count costs prefill time
@@ -27,7 +28,7 @@ class EngineRequest:
     prompt_tokens: int = field(init=False)  # len(prompt), counted once
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prompt_tokens", len(self.prompt))
+        self.prompt_tokens = len(self.prompt)
 
 
 class EngineOverloaded(Exception):
