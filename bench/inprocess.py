@@ -4,8 +4,8 @@ Builds the app with ``create_app`` and drives it on one event loop, either throu
 directly (``service``) or through the ASGI app with a hand-rolled ASGI call (``asgi``: Starlette routing,
 middleware and body decoding included, no HTTP parsing). Cases:
 
-- ``chat``: non-streaming chat completions, 16 output tokens, zero TTFT/ITL on the loop clock;
-  ``--concurrency`` requests in flight at a time. Reports process CPU µs per request.
+- ``chat``: non-streaming chat completions of 16 output tokens (``--chat-tokens``), zero TTFT/ITL on the
+  loop clock; ``--concurrency`` requests in flight at a time. Reports process CPU µs per request.
 - ``stream``: ``--streams`` concurrent streams of ``--tokens`` tokens each on a virtual clock stepped by
   the ITL, so the loop never idles: reports CPU µs per streamed token (setup of the streams excluded), of
   which inside the engine's timer, and per stream set-up.
@@ -117,7 +117,7 @@ def settings(**overrides: Any) -> Settings:
 async def bench_chat(args: argparse.Namespace) -> dict[str, float]:
     app = create_app(settings())
     driver = Driver(app, args.via)
-    raw = body(16, stream=False)
+    raw = body(args.chat_tokens, stream=False)
     for _ in range(200):  # warm-up: tokenizer load, caches, series creation
         await driver.call(raw)
     gc.collect()
@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--via", choices=("service", "asgi"), default="service")
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--chat-tokens", type=int, default=16, help="output tokens of each chat request")
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--tokens", type=int, default=100)
     parser.add_argument("--itl-ms", type=float, default=20.0)
