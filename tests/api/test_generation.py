@@ -8,22 +8,30 @@ from fakeai.engine import FixedLatency
 from tests.engine.helpers import make_cluster
 
 
-async def test_updates_report_each_choice_in_order_until_all_finish() -> None:
+async def test_news_reports_each_choice_in_order_until_all_finish() -> None:
     engine, clock, _ = make_cluster(FixedLatency(0.1, 0.1))
     completions = [Completion(["a", "b", "c"], "length"), Completion([], "stop"), Completion(["x"], "stop")]
     run = Run.start(engine, "req", "m", [[1, 2, 3]] * 3, completions, max_tokens=3)
-    updates = run.updates()
+    assert run.pending == [0, 1, 2]
 
-    first = await anext(updates)  # the empty choice finished at submit
-    assert [(p.index, p.pieces, p.first, p.finished) for p in first] == [(1, [], True, True)]
+    # (index, start, stop, finished): the empty choice finished at submit
+    assert run.news() == [(1, 0, 0, True)]
+    assert run.pending == [0, 2]
     clock.advance(0.1)
-    second = await anext(updates)
-    assert [(p.index, p.pieces, p.first, p.finished) for p in second] == [
-        (0, ["a"], True, False),
-        (2, ["x"], True, True),
-    ]
+    assert run.news() == [(0, 0, 1, False), (2, 0, 1, True)]
+    assert run.news() == []  # nothing new since
     clock.advance(0.2)
-    third = await anext(updates)
-    assert [(p.index, p.pieces, p.first, p.finished) for p in third] == [(0, ["b", "c"], False, True)]
-    assert [p async for p in updates] == []  # nothing pending: the iterator ends
+    assert run.news() == [(0, 1, 3, True)]
+    assert run.pending == []  # every choice was reported finished: the streaming loops end
     assert run.finished and not engine.workers[0].scheduler.running
+
+
+async def test_waiting_on_the_wakeup_between_news_sees_every_step() -> None:
+    engine, clock, _ = make_cluster(FixedLatency(0.1, 0.1))
+    run = Run.start(engine, "req", "m", [[1, 2, 3]], [Completion(["a", "b"], "length")], max_tokens=2)
+    clock.advance(0.1)
+    await run.wakeup.wait()
+    assert run.news() == [(0, 0, 1, False)]
+    clock.advance(0.1)
+    await run.wakeup.wait()
+    assert run.news() == [(0, 1, 2, True)]

@@ -160,3 +160,36 @@ def test_ttft_counts_from_the_requests_arrival_and_queue_time_from_the_engine_qu
     assert recorder.ttfts == [pytest.approx(0.15)]
     assert record.scheduled is not None and record.scheduled - record.queued == 0.0
     assert record.finish - record.arrival == pytest.approx(0.17)
+
+
+class SampledLatency(FixedLatency):
+    """The same delays, but the engine is told to sample each one (its per-token path)."""
+
+    def constant_itl(self) -> float | None:
+        return None
+
+
+@pytest.mark.parametrize("late", [0.0, 0.07])
+def test_constant_itl_counts_due_tokens_as_sampling_each_would(late: float) -> None:
+    """With a constant ITL the engine counts due tokens and grows KV for all of them at once: stamps,
+    preemptions and metrics events are exactly those of the one-token-at-a-time path."""
+
+    class Late(VirtualClock):
+        def call_at(self, when, callback):  # type: ignore[no-untyped-def]
+            return super().call_at(when + late, callback)
+
+    def trace(latency: FixedLatency) -> tuple[object, ...]:
+        cluster, _, recorder = make_cluster(latency, num_gpu_blocks=7, block_size=4)
+        clock = Late()
+        cluster.workers[0].clock = cluster.clock = clock
+        seqs = []
+        for i in range(6):
+            seqs += cluster.submit([request(9 + i, prompt=3 + i, name=f"s{i}")])
+            clock.advance(0.013)
+        clock.run_until_idle()
+        stamps = [(s.generated, s.first_token_time, s.finish_time, s.preemptions) for s in seqs]
+        return stamps, recorder.ttfts, recorder.gaps, recorder.steps, recorder.records
+
+    constant = trace(FixedLatency(0.01, 0.005))
+    assert sum(preemptions for *_, preemptions in constant[0]) > 0  # the pool is tight enough to preempt
+    assert constant == trace(SampledLatency(0.01, 0.005))

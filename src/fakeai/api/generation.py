@@ -3,10 +3,10 @@ the choices' sequences on the engine."""
 
 from __future__ import annotations
 
+import functools
 import math
 import random
-import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -88,16 +88,22 @@ def stop_list(stop: str | list[str] | None) -> list[str] | None:
 
 
 def choice_rngs(
-    server_seed: int | None, request_seed: int | None, key: str, count: int
+    server_seed: int | None,
+    request_seed: int | None,
+    key: str | Callable[[], str],
+    count: int,
+    fresh: random.Random,
 ) -> list[random.Random]:
     """One RNG per choice. Same seeds and same request ``key`` give the same output; no global RNG.
+    ``key`` may be a function building it: it is only needed when a seed is set.
 
-    With neither seed set, outputs are fresh each time, as with a real model.
+    With neither seed set, outputs are fresh each time, as with a real model: every choice then draws from
+    ``fresh``, the service's own unseeded RNG, since building a seeded ``Random`` costs ~10 µs (it fills
+    the Mersenne Twister's 624-word state) and nothing needs to reproduce those draws.
     """
     if request_seed is None and server_seed is None:
-        base = secrets.randbits(64)
-    else:
-        base = derive_seed(server_seed, request_seed, key)
+        return [fresh] * count
+    base = derive_seed(server_seed, request_seed, key if isinstance(key, str) else key())
     return [random.Random(derive_seed(base, index)) for index in range(count)]
 
 
@@ -126,17 +132,6 @@ def compose_choices(
 
 
 @dataclass(slots=True)
-class Progress:
-    """What one choice did since the consumer last looked: its new pieces (one string per token)."""
-
-    index: int  # the choice's position in Run.completions
-    pieces: list[str]  # of the answer
-    first: bool  # nothing of this choice was reported before
-    finished: bool  # this is the choice's last report
-    reasoning: list[str] = field(default_factory=list)  # reasoning tokens, which come before the answer
-
-
-@dataclass(slots=True)
 class Run:
     """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
 
@@ -144,6 +139,8 @@ class Run:
     completions: list[Completion]
     streams: list[EngineSequence] = field(default_factory=list)
     wakeup: Wakeup = field(default_factory=Wakeup)
+    #: Choices not yet reported finished by ``news`` (indexes into ``streams``).
+    pending: list[int] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -173,6 +170,7 @@ class Run:
             )
             for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]
+        run.pending = list(range(len(requests)))
         try:
             run.streams = engine.submit(requests, run.wakeup, arrival)
         except EngineOverloaded as exc:
@@ -205,31 +203,28 @@ class Run:
         while not self.finished:
             await self.wakeup.wait()
 
-    async def updates(self) -> AsyncIterator[list[Progress]]:
-        """Per engine step, what each choice with news emitted (the streaming path), until all finish.
+    def news(self) -> list[tuple[int, int, int, bool]]:
+        """What each pending choice emitted since the last call (the streaming path: call it after each
+        ``wakeup.wait()`` while ``pending``): ``(index, start, stop, finished)`` per choice with news, where
+        ``[start, stop)`` are its new tokens, reasoning first and then answer (see ``Completion``).
 
-        One ``Progress`` per choice per step, never per token; every choice is reported at least once.
+        One tuple per choice per engine step, never per token; every choice is reported at least once,
+        the last time with ``finished``, after which it leaves ``pending``.
         """
-        sent = [0] * len(self.streams)
-        pending = list(range(len(self.streams)))
-        while pending:
-            await self.wakeup.wait()
-            batch: list[Progress] = []
-            for index in pending:
-                stream = self.streams[index]
-                new = stream.take()
-                if not new and not stream.finished:
-                    continue
-                start = sent[index]
-                stop = sent[index] = start + new
-                completion = self.completions[index]
-                thought = len(completion.reasoning)  # the first tokens of the sequence are reasoning
-                reasoning = completion.reasoning[start:stop] if start < thought else []
-                pieces = completion.pieces[max(start - thought, 0) : max(stop - thought, 0)]
-                batch.append(Progress(index, pieces, start == 0, stream.finished, reasoning))
-            if batch:
-                pending = [index for index in pending if not self.streams[index].finished]
-                yield batch
+        news = []
+        done = False
+        streams = self.streams
+        for index in self.pending:
+            stream = streams[index]
+            new = stream.take()
+            finished = stream.finished
+            if new or finished:
+                stop = stream.generated
+                news.append((index, stop - new, stop, finished))
+                done = done or finished
+        if done:
+            self.pending = [index for index in self.pending if not streams[index].finished]
+        return news
 
     def abort(self) -> None:
         """Free every unfinished sequence (client disconnected, or an error)."""
@@ -260,6 +255,7 @@ def usage(
     }
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function whose hash costs ~3 µs per request; bounded
 def fingerprint(model: str, server_seed: int | None) -> str:
     """A stable ``system_fingerprint`` per model and server seed (a string, never null)."""
     return f"fp_{derive_seed(model, server_seed) & 0xFFFFFFFFFF:010x}"

@@ -58,6 +58,7 @@ class Worker:
         self.kv = KVCache(config.num_gpu_blocks, config.block_size)
         self.scheduler = Scheduler(self.kv, config.max_num_seqs, config.max_waiting)
         self._rng = random.Random(seed)
+        self._itl = None if latency.batched else latency.constant_itl()  # None: sampled per token
         self._timer: TimerHandle | None = None
         self._timer_due = float("inf")
         self._heap: list[tuple[float, int, int, Sequence]] = []  # (due, tie, epoch, seq): per-sequence
@@ -225,43 +226,63 @@ class Worker:
         self._disarm()
         now = self.clock.now()
         heap = self._heap
-        latency: SequenceLatency = self.latency  # type: ignore[assignment]
-        rng = self._rng
         sched = self.scheduler
+        block_size = self.kv.block_size
+        itl = self._itl
         emitted = 0
-        freed = False
+        preemptions = sched.preemptions
         while heap and heap[0][0] <= now:
             _, _, epoch, seq = heapq.heappop(heap)
             if seq.status != RUNNING or epoch != seq.epoch:
                 continue  # finished, aborted or preempted since this entry was pushed
             # Catch up on every token whose due time has passed, so a late timer never slows the schedule.
-            due = seq.due
-            count = 0
             remaining = seq.request.output_tokens - seq.generated
-            preempted = False
-            while due <= now and count < remaining:
-                if len(seq.blocks) * self.kv.block_size < seq.tokens + count + 1:
-                    freed = bool(sched.grow(seq, count + 1)) or freed
-                    if seq.status != RUNNING:
-                        preempted = True
-                        break
-                count += 1
-                due += latency.inter_token_delay(rng)
+            if itl is None:
+                count, due = self._catch_up(seq, now, remaining)
+            else:
+                # A constant ITL draws nothing: count the due tokens (the first is due, as it was popped),
+                # then make room for all of them at once. Growing by ``count`` tokens preempts exactly what
+                # growing one token at a time would have.
+                due = seq.due
+                if itl == 0.0:
+                    count = remaining
+                else:
+                    count = 1
+                    due += itl
+                    while due <= now and count < remaining:
+                        count += 1
+                        due += itl
+                if len(seq.blocks) * block_size < seq.prompt_tokens + seq.generated + count:
+                    count = sched.grow(seq, count)
             seq.to_compute = 0
             if count:
                 emitted += count
                 self._emit(seq, count, now)
-            if preempted or seq.status != RUNNING:
-                freed = True
-                continue
+            if seq.status != RUNNING:
+                continue  # finished, or preempted while growing
             seq.due = due
             heapq.heappush(heap, (due, next(self._tie), seq.epoch, seq))
         if emitted:
             self.observer.step(self.index, emitted, 0.0)
-        if freed or sched.waiting:
+        if sched.preemptions != preemptions or sched.waiting:  # blocks came free, or something waits
             self._admit_sequences(now)
         elif heap:
             self._arm(heap[0][0], self._pace)
+
+    def _catch_up(self, seq: Sequence, now: float, remaining: int) -> tuple[int, float]:
+        """The due tokens of ``seq`` when each ITL is sampled: one draw and one KV check per token, in the
+        order that keeps the RNG's draws (and so every later delay) the same however late the timer is."""
+        latency: SequenceLatency = self.latency  # type: ignore[assignment]
+        due = seq.due
+        count = 0
+        while due <= now and count < remaining:
+            if len(seq.blocks) * self.kv.block_size < seq.tokens + count + 1:
+                self.scheduler.grow(seq, count + 1)
+                if seq.status != RUNNING:
+                    break  # preempted: the tokens so far still leave
+            count += 1
+            due += latency.inter_token_delay(self._rng)
+        return count, due
 
     # --- batched latency models (vLLM's step loop) ----------------------------------------------------
 

@@ -41,6 +41,11 @@ class Jitter:
 NO_JITTER = Jitter()
 
 
+def _constant(mean: float, jitter: Jitter) -> float | None:
+    """``mean`` when ``jitter.sample(mean, rng)`` always returns it without drawing, else None."""
+    return mean if jitter.std <= 0.0 or mean <= 0.0 else None
+
+
 class SequenceLatency(Protocol):
     batched: Literal[False]
 
@@ -50,6 +55,11 @@ class SequenceLatency(Protocol):
 
     def inter_token_delay(self, rng: random.Random) -> float:
         """Seconds from one token of a sequence to its next."""
+        ...
+
+    def constant_itl(self) -> float | None:
+        """The inter-token delay when it never varies (and draws nothing from the RNG), else None: the
+        engine then counts a sequence's due tokens with arithmetic instead of sampling each one."""
         ...
 
 
@@ -81,6 +91,9 @@ class FixedLatency:
     def inter_token_delay(self, rng: random.Random) -> float:
         return self.itl_jitter.sample(self.itl, rng)
 
+    def constant_itl(self) -> float | None:
+        return _constant(self.itl, self.itl_jitter)
+
 
 @dataclass(slots=True, frozen=True)
 class PerTokenLatency:
@@ -98,3 +111,6 @@ class PerTokenLatency:
 
     def inter_token_delay(self, rng: random.Random) -> float:
         return self.itl_jitter.sample(self.itl, rng)
+
+    def constant_itl(self) -> float | None:
+        return _constant(self.itl, self.itl_jitter)

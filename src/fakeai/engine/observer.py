@@ -50,9 +50,10 @@ class WorkerSnapshot:
     gpu: GpuSpec
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class FinishedRequest:
-    """The stamps of one finished sequence (one choice of an API request).
+    """The stamps of one finished sequence (one choice of an API request). Read-only by convention: one is
+    built per sequence, and a frozen dataclass costs an ``object.__setattr__`` per field.
 
     ``arrival`` is when the API request reached the server, ``queued`` when its sequence entered the
     engine's queue (after tokenization), ``scheduled`` when it first entered the running batch and

@@ -64,6 +64,7 @@ class Sequence:
         "last_token_time",
         "pending_prefill",
         "preemptions",
+        "prompt_tokens",
         "queued",
         "request",
         "scheduled",
@@ -77,6 +78,7 @@ class Sequence:
         self, request: EngineRequest, hashes: list[int], wakeup: Wakeup, arrival: float, queued: float
     ) -> None:
         self.request = request
+        self.prompt_tokens = request.prompt_tokens  # read on every token: not recounted each time
         self.hashes = hashes  # chained hashes of the prompt's full blocks
         self.wakeup = wakeup
         self.arrival = arrival  # the API request reached the server
@@ -106,7 +108,7 @@ class Sequence:
     @property
     def tokens(self) -> int:
         """Tokens whose KV the sequence holds once computed: its prompt and what it generated."""
-        return self.request.prompt_tokens + self.generated
+        return self.prompt_tokens + self.generated
 
     def take(self) -> int:
         """How many tokens were emitted since the last call (never blocks)."""
@@ -139,7 +141,7 @@ class Scheduler:
         if allocated is None:
             return False
         seq.blocks, cached = allocated
-        self.prefix_queries += seq.request.prompt_tokens
+        self.prefix_queries += seq.prompt_tokens
         self.prefix_hits += cached
         if seq.scheduled is None:
             seq.scheduled = now
@@ -150,20 +152,24 @@ class Scheduler:
         self.running[seq] = None
         return True
 
-    def grow(self, seq: Sequence, upcoming: int = 1) -> list[Sequence]:
-        """Make room for ``upcoming`` more tokens of ``seq``; returns the sequences preempted for it (which
-        may include ``seq`` itself, when it is the newest)."""
-        preempted: list[Sequence] = []
+    def grow(self, seq: Sequence, upcoming: int = 1) -> int:
+        """Make room for ``upcoming`` more tokens of ``seq``, preempting the newest running sequences while
+        no block is free (``preemptions`` counts them). Returns how many of the ``upcoming`` tokens fit:
+        all of them, unless ``seq`` itself was preempted (it was the newest), and then those that fitted
+        in the blocks it held, which is as far as growing one token at a time would have got."""
         kv = self.kv
-        while len(seq.blocks) * kv.block_size < seq.tokens + upcoming:
+        block_size = kv.block_size
+        need = seq.prompt_tokens + seq.generated + upcoming
+        while len(seq.blocks) * block_size < need:
             if kv.append(seq.blocks):
                 continue
             victim = next(reversed(self.running))
-            self.preempt(victim)
-            preempted.append(victim)
             if victim is seq:
-                break
-        return preempted
+                fitted = max(0, len(seq.blocks) * block_size - (need - upcoming))
+                self.preempt(seq)
+                return fitted
+            self.preempt(victim)
+        return upcoming
 
     def preempt(self, seq: Sequence) -> None:
         del self.running[seq]

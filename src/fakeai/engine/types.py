@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class EngineRequest:
-    """One sequence to generate (one choice of an API request).
+    """One sequence to generate (one choice of an API request). Read-only by convention: not frozen,
+    because a frozen dataclass sets each field through ``object.__setattr__`` (microseconds per request).
 
     The API service has already decided what the completion says; the engine only decides when each of its
     ``output_tokens`` tokens leaves. ``prompt`` holds the prompt's token ids: their count costs prefill time
@@ -24,10 +25,10 @@ class EngineRequest:
     finish_reason: str = "stop"
     max_tokens: int = 0
     n: int = 1
+    prompt_tokens: int = field(init=False)  # len(prompt), counted once
 
-    @property
-    def prompt_tokens(self) -> int:
-        return len(self.prompt)
+    def __post_init__(self) -> None:
+        self.prompt_tokens = len(self.prompt)
 
 
 class EngineOverloaded(Exception):

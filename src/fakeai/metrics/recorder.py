@@ -85,7 +85,7 @@ class Series:
         self.n = Histogram(buckets.VLLM_PARAMS_N)
         self.prompt_tokens = self.generation_tokens = 0
         self.prefix_queries = self.prefix_hits = self.preemptions = 0
-        self.finished: Counter[str] = Counter()  # by finish_reason
+        self.finished: dict[str, int] = {}  # by finish_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class Recorder:
         self.models: dict[str, ModelSeries] = {}
         self.workers: dict[int, WorkerLast] = {}
         self.iterations: dict[int, Histogram] = {}  # tokens per engine step, per worker
-        self.outcomes: Counter[Outcome] = Counter()
+        self._outcomes: dict[tuple[str, str, bool, str], int] = {}  # (model, endpoint, stream, error_type)
 
     def _add(self, model: str, worker: int) -> Series:
         per_model = self.models.get(model)
@@ -130,8 +130,11 @@ class Recorder:
     def first_token(
         self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int
     ) -> None:
+        # Observations are inlined here and in finished(): a method call costs as much as the update.
         s = self.series.get((model, worker)) or self._add(model, worker)
-        s.ttft.observe(ttft)
+        h = s.ttft
+        h.counts[bisect_left(h.keys, ttft)] += 1
+        h.sum += ttft
         s.prompt_tokens += prompt_tokens
         s.generation_tokens += 1  # the first token itself (later ones arrive through tokens())
         # Queries and hits per model, as vLLM counts them (tokens looked up / found at admission): the
@@ -139,19 +142,27 @@ class Recorder:
         s.prefix_queries += prompt_tokens
         s.prefix_hits += cached_tokens
         m = s.model
-        m.ttft.observe(ttft)
-        m.input_tokens.observe(prompt_tokens)  # Dynamo observes ISL and cached tokens at the first token
-        m.cached.observe(cached_tokens)
+        h = m.ttft
+        h.counts[bisect_left(h.keys, ttft)] += 1
+        h.sum += ttft
+        # Dynamo observes ISL and cached tokens at the first token
+        h = m.input_tokens
+        h.counts[bisect_left(h.keys, prompt_tokens)] += 1
+        h.sum += prompt_tokens
+        h = m.cached
+        h.counts[bisect_left(h.keys, cached_tokens)] += 1
+        h.sum += cached_tokens
         m.output_tokens_total += 1
         m.ttft_window.append(ttft)
-        s.last.ttft, s.last.input_tokens = ttft, prompt_tokens
+        last = s.last
+        last.ttft, last.input_tokens = ttft, prompt_tokens
 
     def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
         # The hottest call of all: histogram updates are inlined (a method call costs as much as the
         # update itself).
         s = self.series.get((model, worker)) or self._add(model, worker)
         h = s.itl
-        h.counts[bisect_left(h.bounds, gap)] += 1
+        h.counts[bisect_left(h.keys, gap)] += 1
         h.sum += gap
         if count > 1:  # the others came 0 s after it: the first bucket, nothing added to the sum
             h.counts[0] += count - 1
@@ -160,7 +171,7 @@ class Recorder:
         per_token = gap / count
         m = s.model
         h = m.itl
-        h.counts[bisect_left(h.bounds, per_token)] += count
+        h.counts[bisect_left(h.keys, per_token)] += count
         h.sum += gap
         m.output_tokens_total += count
         m.itl_window.append(per_token)
@@ -173,31 +184,67 @@ class Recorder:
         iterations.observe(tokens)
 
     def finished(self, record: FinishedRequest) -> None:
-        s = self.series.get((record.model, record.worker)) or self._add(record.model, record.worker)
-        e2e = record.finish - record.arrival
-        s.finished[record.finish_reason] += 1
-        s.e2e.observe(e2e)
-        s.prompt_tokens_hist.observe(record.prompt_tokens)
-        s.generation_tokens_hist.observe(record.output_tokens)
-        s.max_generation_tokens.observe(record.output_tokens)  # per sequence: no parent id in the record
-        s.max_tokens.observe(record.max_tokens)
-        s.n.observe(record.n)
-        s.preemptions += record.preemptions
+        model, worker = record.model, record.worker
+        s = self.series.get((model, worker)) or self._add(model, worker)
         m = s.model
-        m.duration.observe(e2e)
-        m.output_tokens.observe(record.output_tokens)
+        finish, output = record.finish, record.output_tokens
+        e2e = finish - record.arrival
+        finished = s.finished
+        finished[record.finish_reason] = finished.get(record.finish_reason, 0) + 1
+        s.preemptions += record.preemptions
+        h = s.e2e
+        h.counts[bisect_left(h.keys, e2e)] += 1
+        h.sum += e2e
+        h = s.prompt_tokens_hist
+        h.counts[bisect_left(h.keys, record.prompt_tokens)] += 1
+        h.sum += record.prompt_tokens
+        # Generation tokens and their max per request are the same value on the same buckets (per
+        # sequence: the record has no parent id): one bisect for both.
+        h = s.generation_tokens_hist
+        index = bisect_left(h.keys, output)
+        h.counts[index] += 1
+        h.sum += output
+        h = s.max_generation_tokens
+        h.counts[index] += 1
+        h.sum += output
+        h = s.max_tokens
+        h.counts[bisect_left(h.keys, record.max_tokens)] += 1
+        h.sum += record.max_tokens
+        h = s.n
+        h.counts[bisect_left(h.keys, record.n)] += 1
+        h.sum += record.n
+        h = m.duration
+        h.counts[bisect_left(h.keys, e2e)] += 1
+        h.sum += e2e
+        h = m.output_tokens
+        h.counts[bisect_left(h.keys, output)] += 1
+        h.sum += output
         m.e2e_window.append(e2e)
-        if record.scheduled is not None:
-            queue = record.scheduled - record.queued
-            s.queue.observe(queue)
-            s.inference.observe(record.finish - record.scheduled)
+        scheduled, first_token = record.scheduled, record.first_token
+        if scheduled is not None:
+            queue = scheduled - record.queued
+            h = s.queue
+            h.counts[bisect_left(h.keys, queue)] += 1
+            h.sum += queue
+            inference = finish - scheduled
+            h = s.inference
+            h.counts[bisect_left(h.keys, inference)] += 1
+            h.sum += inference
             m.queue_window.append(queue)
-            if record.first_token is not None:
-                s.prefill.observe(record.first_token - record.scheduled)
-        if record.first_token is not None:
-            decode = record.finish - record.first_token
-            s.decode.observe(decode)
-            s.tpot.observe(decode / (record.output_tokens - 1) if record.output_tokens > 1 else 0.0)
+            if first_token is not None:
+                prefill = first_token - scheduled
+                h = s.prefill
+                h.counts[bisect_left(h.keys, prefill)] += 1
+                h.sum += prefill
+        if first_token is not None:
+            decode = finish - first_token
+            h = s.decode
+            h.counts[bisect_left(h.keys, decode)] += 1
+            h.sum += decode
+            tpot = decode / (output - 1) if output > 1 else 0.0
+            h = s.tpot
+            h.counts[bisect_left(h.keys, tpot)] += 1
+            h.sum += tpot
 
     # --- the API layer's hook -------------------------------------------------------------------------
 
@@ -209,8 +256,18 @@ class Recorder:
         """
         if error_type not in ERROR_TYPES:
             raise ValueError(f"unknown error_type {error_type!r}")
-        status = "success" if error_type == "none" else "error"
-        self.outcomes[Outcome(model, endpoint, "stream" if stream else "unary", status, error_type)] += 1
+        # A plain tuple key: building and hashing a frozen dataclass per request costs microseconds.
+        key = (model, endpoint, stream, error_type)
+        self._outcomes[key] = self._outcomes.get(key, 0) + 1
+
+    @property
+    def outcomes(self) -> Counter[Outcome]:
+        """Requests by outcome (Dynamo's ``requests_total`` labels), built when read."""
+        counts: Counter[Outcome] = Counter()
+        for (model, endpoint, stream, error), count in self._outcomes.items():
+            status = "success" if error == "none" else "error"
+            counts[Outcome(model, endpoint, "stream" if stream else "unary", status, error)] = count
+        return counts
 
     # --- reading --------------------------------------------------------------------------------------
 

@@ -113,20 +113,16 @@ def test_an_error_after_the_stream_started_is_an_sse_error_event(
 ) -> None:
     from fakeai.api.chat.stream import ChunkWriter
 
-    original = ChunkWriter.content
+    original = ChunkWriter.contents  # plain content streams through it
 
-    def failing(self: ChunkWriter, index: int, text: str, usage: object = None) -> bytes:
-        if text.strip() and failing.calls >= 2:  # type: ignore[attr-defined]
-            raise RuntimeError("simulated fault")
-        failing.calls += 1  # type: ignore[attr-defined]
-        return original(self, index, text, usage)  # type: ignore[arg-type]
+    def failing(self: ChunkWriter, index: int, pieces: list[str], start: int, stop: int) -> bytes:
+        raise RuntimeError("simulated fault")  # the 200 head is out: the error can only go in-band
 
-    failing.calls = 0  # type: ignore[attr-defined]
-    monkeypatch.setattr(ChunkWriter, "content", failing)
+    monkeypatch.setattr(ChunkWriter, "contents", failing)
     events = stream_raw(http, max_tokens=10)
     error = events[-1]
     assert isinstance(error, dict) and set(error["error"]) == {"message", "type", "param", "code"}
     assert error["error"]["type"] == "server_error"
     assert "simulated fault" not in error["error"]["message"]  # internals are logged, not sent
-    monkeypatch.setattr(ChunkWriter, "content", original)
+    monkeypatch.setattr(ChunkWriter, "contents", original)
     assert stream_raw(http, max_tokens=2)[-1] == "[DONE]"  # and the server keeps serving

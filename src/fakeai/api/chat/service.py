@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -118,25 +119,37 @@ class ChatCompletion:
         def running_usage() -> dict[str, object] | None:
             return self._usage(generated, thought) if continuous else None
 
-        async for batch in self.run.updates():
+        # Plain content without logprobs or running usage takes the byte-template fast path (one frame
+        # per token, no per-token call); everything else goes piece by piece through DeltaFrames.
+        plain = samplers is None and not continuous
+        run = self.run
+        while run.pending:
+            await run.wakeup.wait()
             frames: list[bytes] = []
-            for progress in batch:
-                index = progress.index
-                if progress.first:
+            for index, start, stop, finished in run.news():
+                completion = completions[index]
+                if start == 0:
                     frames.append(deltas.role(index, running_usage()))
-                for piece in progress.reasoning:
+                reasoned = len(completion.reasoning)  # the first tokens of the sequence are reasoning
+                for piece in completion.reasoning[start:stop] if start < reasoned else ():
                     generated += 1
                     thought += 1
                     if show_reasoning:
                         frames.append(writer.reasoning(index, piece, running_usage()))
-                sampler = None if samplers is None else samplers[index]
-                for piece in progress.pieces:
-                    generated += 1
-                    frame = deltas.piece(index, piece, running_usage(), sampler)
-                    if frame is not None:
-                        frames.append(frame)
-                if progress.finished:
-                    frames.append(writer.finish(index, completions[index].finish_reason, running_usage()))
+                begin, end = max(start - reasoned, 0), max(stop - reasoned, 0)
+                if plain and completion.kind == "content":
+                    if end > begin:
+                        generated += end - begin
+                        frames.append(writer.contents(index, completion.pieces, begin, end))
+                else:
+                    sampler = None if samplers is None else samplers[index]
+                    for piece in completion.pieces[begin:end]:
+                        generated += 1
+                        frame = deltas.piece(index, piece, running_usage(), sampler)
+                        if frame is not None:
+                            frames.append(frame)
+                if finished:
+                    frames.append(writer.finish(index, completion.finish_reason, running_usage()))
             if frames:  # hidden reasoning produces steps with nothing to send
                 yield b"".join(frames)
         if writer.include_usage:
@@ -148,6 +161,7 @@ class ChatService:
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.modes = ResponseModes(state.settings)
+        self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
 
     async def create(
         self,
@@ -192,8 +206,13 @@ class ChatService:
             state.settings.max_model_len,
         )
         n = request.n or 1
-        key = "\x1e".join((request.model, *render(request)))
-        rngs = choice_rngs(state.settings.seed, request.seed, key, n)
+        rngs = choice_rngs(
+            state.settings.seed,
+            request.seed,
+            lambda: "\x1e".join((request.model, *render(request))),
+            n,
+            self.fresh,
+        )
         mode = await self.modes.resolve(request, response_mode)
         replies = Replies.for_request(
             request, encoding, prose, limit=limit, stop=stop_list(request.stop), effort=effort, mode=mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -156,25 +157,35 @@ class TextCompletion:
             return b"null" if frame is None else _encode(frame)
 
         # Streaming requires best_of == n, so choice i on the wire is sequence i of the run.
-        async for batch in self.run.updates():
+        run = self.run
+        completions = run.completions
+        labels = [head + str(k).encode() + b',"text":' for k in range(len(completions))]
+        plain = b',"logprobs":null,"finish_reason":null}]' + tail  # after the text of a plain token
+        while run.pending:
+            await run.wakeup.wait()
             frames: list[bytes] = []
-            for progress in batch:
-                k = progress.index
-                label = str(k).encode()
-                prefix = self._prefix(k) if progress.first else ""  # echo: the prompt leads the first frame
-                for piece in progress.pieces:
-                    text = prefix + piece
-                    lp_bytes = logprobs(k, [piece], bool(prefix))
-                    frames.append(head + label + b',"text":' + _encode(text) + b',"logprobs":' + lp_bytes
-                                  + b',"finish_reason":null}]' + tail)  # fmt: skip
-                    offsets[k] += len(text)
-                    prefix = ""
-                if progress.finished:
-                    reason = _encode(self.run.completions[k].finish_reason)
+            for k, start, stop, finished in run.news():
+                pieces = completions[k].pieces
+                label = labels[k]
+                prefix = self._prefix(k) if start == 0 else ""  # echo: the prompt leads the first frame
+                if lp is None and not prefix:  # the hot path: two concatenations per token (no offsets:
+                    for piece in pieces[start:stop]:  # only logprobs read them)
+                        frames.append(label + _encode(piece) + plain)
+                else:
+                    for piece in pieces[start:stop]:
+                        text = prefix + piece
+                        lp_bytes = logprobs(k, [piece], bool(prefix))
+                        frames.append(label + _encode(text) + b',"logprobs":' + lp_bytes
+                                      + b',"finish_reason":null}]' + tail)  # fmt: skip
+                        offsets[k] += len(text)
+                        prefix = ""
+                if finished:
+                    reason = _encode(completions[k].finish_reason)
                     lp_bytes = logprobs(k, [], bool(prefix))
-                    frames.append(head + label + b',"text":' + _encode(prefix) + b',"logprobs":' + lp_bytes
+                    frames.append(label + _encode(prefix) + b',"logprobs":' + lp_bytes
                                   + b',"finish_reason":' + reason + b"}]" + tail)  # fmt: skip
-            yield b"".join(frames)
+            if frames:
+                yield b"".join(frames)
         if include_usage:
             body = self._object([])
             body["usage"] = self._usage()
@@ -185,6 +196,7 @@ class TextCompletion:
 class CompletionService:
     def __init__(self, state: AppState) -> None:
         self.state = state
+        self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
 
     async def create(
         self, request: CompletionRequest, request_id: str, arrival: float | None = None
@@ -220,7 +232,9 @@ class CompletionService:
             limit = token_limit(
                 card, len(ids), request.max_tokens, "max_tokens", "prompt", request.min_tokens, max_model_len
             )
-            rngs = choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of)
+            rngs = choice_rngs(
+                state.settings.seed, request.seed, f"{request.model}\x1e{text}", best_of, self.fresh
+            )
             all_rngs += rngs
             completions += compose_choices(
                 prose,
@@ -236,7 +250,9 @@ class CompletionService:
         if top_logprobs is not None:
             # Each prompt's own logprobs (echo) come from a seeded RNG of their own: see CompletionLogprobs.
             prompt_rngs = [
-                choice_rngs(state.settings.seed, request.seed, f"{request.model}\x1e{text}\x1eprompt", 1)[0]
+                choice_rngs(
+                    state.settings.seed, request.seed, f"{request.model}\x1e{text}\x1eprompt", 1, self.fresh
+                )[0]
                 for text, _ in prompts
             ]
             logprobs = CompletionLogprobs(
