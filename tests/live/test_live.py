@@ -155,3 +155,15 @@ def test_sigterm_stops_the_server_promptly_even_while_warming_up() -> None:
         assert time.monotonic() - stopped < 1.5
     finally:
         stop(process)
+
+
+def test_sigterm_stops_the_server_within_seconds_despite_an_open_stream() -> None:
+    with live_server("--ttft-ms", "0", "--itl-ms", "50") as server:
+        body = {**CHAT, "stream": True, "max_tokens": 2000}  # 100 s of tokens
+        with httpx2.stream("POST", f"{server.url}/v1/chat/completions", json=body, timeout=30) as response:
+            lines = response.iter_lines()
+            assert next(line for line in lines if line.startswith("data:"))
+            stopped = time.monotonic()
+            os.killpg(server.process.pid, signal.SIGTERM)
+            server.process.wait(timeout=10)  # raises if the server lingers
+        assert time.monotonic() - stopped < 6  # the graceful period is 3 s

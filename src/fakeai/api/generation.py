@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import msgspec
 
@@ -230,6 +231,28 @@ class Run:
         """Free every unfinished sequence (client disconnected, or an error)."""
         for stream in self.streams:
             self.engine.abort(stream)
+
+
+class StepFrames(Protocol):
+    """A stream's SSE bytes, built one engine step at a time. Driven by ``step_events`` (one task per
+    stream, the ASGI path) or by ``api/serving.PushedStream`` (from the engine's wakeup, no task)."""
+
+    def step(self) -> bytes:
+        """The frames of what the run emitted since the last call; empty if nothing is to be sent."""
+        ...
+
+    def tail(self) -> bytes:
+        """What follows the last step (usage, ``[DONE]``)."""
+        ...
+
+
+async def step_events(run: Run, frames: StepFrames) -> AsyncIterator[bytes]:
+    while run.pending:
+        await run.wakeup.wait()
+        chunk = frames.step()
+        if chunk:
+            yield chunk
+    yield frames.tail()
 
 
 def usage(

@@ -7,21 +7,24 @@ Written against ``Exchange`` (server/exchange.py), so the ASGI routes and the RS
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from fakeai.api.generation import Run
-from fakeai.errors import FakeAIError
+from fakeai.api.generation import Run, StepFrames, step_events
+from fakeai.errors import FakeAIError, ServerError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
-from fakeai.server.sse import guarded
+from fakeai.server.sse import guarded, sse_event
 from fakeai.state import AppState
+
+log = logging.getLogger("fakeai.server")
 
 
 class Generation(Protocol):
     run: Run
 
-    def events(self) -> AsyncIterator[bytes]: ...
+    def frames(self) -> StepFrames: ...
 
     def response(self) -> Awaitable[dict[str, Any]]: ...
 
@@ -53,7 +56,10 @@ async def serve_generation(
             generation.run.abort()
             state.request_outcome(model, endpoint, True, status)
 
-        return EventStream(guarded(generation.events(), close))
+        frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
+        return EventStream(
+            guarded(step_events(generation.run, frames), close), PushedStream(generation.run, frames, close)
+        )
     answer = await _unless_disconnected(exchange, generation)
     state.request_outcome(model, endpoint, False, answer.status)
     return answer
@@ -88,3 +94,63 @@ async def _unless_disconnected(exchange: Exchange, generation: Generation) -> An
         if watcher is not None:
             watcher.cancel()
     return Answer(b"", CLIENT_CLOSED) if gone else Answer.json(result)
+
+
+class PushedStream:
+    """A stream sent from inside the engine's wakeup (``Wakeup.listen``): each step's frames go out as the
+    engine emits them, with no task woken and no await per token. For transports whose send is synchronous
+    (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``."""
+
+    def __init__(self, run: Run, frames: StepFrames, close: Callable[[int], None]) -> None:
+        self.run = run
+        self.frames = frames
+        self.close = close
+        self.send: Callable[[bytes], object] = _nowhere
+        self.done: asyncio.Future[None] | None = None
+
+    def start(self, send: Callable[[bytes], object]) -> asyncio.Future[None]:
+        """Begin sending with ``send``; the future completes when the stream has ended."""
+        loop = asyncio.get_running_loop()
+        self.send = send
+        self.done = loop.create_future()
+        if self.run.wakeup.listen(self._step) or not self.run.pending:
+            loop.call_soon(self._step)  # what the engine emitted before anyone listened
+        return self.done
+
+    def cancel(self) -> None:
+        """The client went away: stop, free the engine work and count a 499."""
+        self._end(CLIENT_CLOSED)
+
+    def _step(self) -> None:
+        # Runs inside the engine's timer: it must not raise, and must not call back into the engine.
+        if self.done is None or self.done.done():
+            return
+        try:
+            chunk = self.frames.step()
+            if chunk:
+                self.send(chunk)
+            if self.run.pending:
+                return
+            self.send(self.frames.tail())
+            status = 200
+        except FakeAIError as exc:
+            self.send(sse_event(exc.body()))
+            status = exc.status
+        except Exception:
+            log.exception("error while streaming a response")
+            self.send(sse_event(ServerError("The server had an error while streaming your response.").body()))
+            status = 500
+        self._end(status)
+
+    def _end(self, status: int) -> None:
+        done = self.done
+        if done is None or done.done():
+            return
+        self.run.wakeup.listen(None)
+        done.set_result(None)
+        # ``close`` aborts the run's sequences: never from inside the engine's own loop.
+        done.get_loop().call_soon(self.close, status)
+
+
+def _nowhere(chunk: bytes) -> None:
+    raise RuntimeError("PushedStream.start was not called")

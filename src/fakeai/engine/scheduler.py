@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from fakeai.engine.kv_cache import KVCache
 from fakeai.engine.types import EngineRequest
@@ -19,15 +20,24 @@ WAITING, RUNNING, FINISHED = 0, 1, 2
 
 
 class Wakeup:
-    """A level-triggered signal: ``set`` before or during ``wait`` is never lost."""
+    """A level-triggered signal: ``set`` before or during ``wait`` is never lost.
 
-    __slots__ = ("_future", "_pending")
+    Or, with a ``listen``er, a synchronous callback run inside ``set`` (from the engine's own timer): a
+    transport that can send without awaiting streams that way, with no task woken per token.
+    """
+
+    __slots__ = ("_future", "_listener", "_pending")
 
     def __init__(self) -> None:
         self._pending = False
         self._future: asyncio.Future[None] | None = None
+        self._listener: Callable[[], None] | None = None
 
     def set(self) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener()
+            return
         self._pending = True
         future = self._future
         if future is not None and not future.done():
@@ -41,6 +51,13 @@ class Wakeup:
             finally:
                 self._future = None
         self._pending = False
+
+    def listen(self, listener: Callable[[], None] | None) -> bool:
+        """Call ``listener`` on every ``set`` from now on (None: back to ``wait``). Returns whether a
+        ``set`` came before, which the listener has yet to see."""
+        self._listener = listener
+        pending, self._pending = self._pending, False
+        return pending
 
 
 class Sequence:

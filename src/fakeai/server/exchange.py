@@ -8,6 +8,7 @@ as ``FakeAIError``; each transport turns them into OpenAI's error body.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -63,12 +64,24 @@ class Answer:
         return cls(_encode(error.body()), error.status, error.headers)
 
 
+class Pushable(Protocol):
+    """A stream that sends itself (api/serving.py ``PushedStream``), for transports whose send is
+    synchronous: ``start(send)`` returns a future that completes when the stream has ended; ``cancel``
+    is for a client that went away."""
+
+    def start(self, send: Callable[[bytes], object]) -> asyncio.Future[None]: ...
+
+    def cancel(self) -> None: ...
+
+
 @dataclass(slots=True)
 class EventStream:
-    """A 200 ``text/event-stream`` of ready-made SSE frames. The iterator handles its own errors and
-    cleanup (server/sse.py ``guarded``); a transport only sends frames and closes it when the client goes."""
+    """A 200 ``text/event-stream`` of ready-made SSE frames, in two forms a transport chooses between (and
+    drives only one of): ``events``, an iterator that handles its own errors and cleanup (server/sse.py
+    ``guarded``), which a transport sends and closes when the client goes; or ``push``, if set."""
 
     events: AsyncIterator[bytes]
+    push: Pushable | None = None
 
 
 Reply = Answer | EventStream

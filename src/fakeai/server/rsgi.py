@@ -30,6 +30,7 @@ from fakeai.server.exchange import (
     SSE_HEADERS,
     Answer,
     Handler,
+    Pushable,
     processing_ms,
     request_id_for,
     too_large,
@@ -122,7 +123,28 @@ class RSGIFront:
                 headers.append(("content-type", JSON_CONTENT_TYPE))
             proto.response_bytes(reply.status, headers, reply.body)
             return
-        await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
+        if reply.push is not None:
+            await _push(proto, reply.push, [*_SSE_HEADERS, *common])
+        else:
+            await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
+
+
+async def _push(proto: HTTPProtocol, push: Pushable, headers: list[tuple[str, str]]) -> None:
+    """Granian's stream send is synchronous (it queues the bytes for its writer), so the stream sends
+    itself from the engine's wakeup; this task only waits for the end, or for the client to go."""
+    transport = proto.response_stream(200, headers)
+    done = push.start(transport.send_bytes)
+
+    async def watch() -> None:
+        await proto.client_disconnect()
+        push.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await done
+    finally:
+        watcher.cancel()
+        push.cancel()  # a no-op once the stream has ended; else (the server is stopping) free its work
 
 
 async def _stream(proto: HTTPProtocol, events: AsyncIterator[bytes], headers: list[tuple[str, str]]) -> None:

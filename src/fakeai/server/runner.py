@@ -22,6 +22,10 @@ RSGI_TARGET = "fakeai.server.runner:rsgi_from_environment"
 
 log = logging.getLogger("fakeai")
 
+#: On SIGTERM, open requests get this long to finish before the workers are stopped: a simulated stream
+#: can last minutes, and an operator expects the server to go within seconds.
+GRACEFUL_SHUTDOWN_S = 3
+
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(
@@ -75,6 +79,7 @@ def serve(settings: Settings) -> None:
             loop="uvloop",
             http="httptools",
             access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
         return
     from granian import Granian
@@ -99,4 +104,5 @@ def serve(settings: Settings) -> None:
         backpressure=65536,
         log_level=LogLevels(settings.log_level),
         log_access=False,
+        workers_kill_timeout=GRACEFUL_SHUTDOWN_S,
     ).serve()

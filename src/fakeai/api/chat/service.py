@@ -20,6 +20,7 @@ from fakeai.api.generation import (
     check_stream_options,
     choice_rngs,
     fingerprint,
+    step_events,
     stop_list,
     token_limit,
     usage,
@@ -98,63 +99,79 @@ class ChatCompletion:
             "usage": self._usage(completion_tokens, reasoning_tokens),
         }
 
-    async def events(self) -> AsyncIterator[bytes]:
+    def events(self) -> AsyncIterator[bytes]:
         """SSE bytes: each choice's role chunk goes out with its first token (at the TTFT, not before)."""
-        options = self.request.stream_options
-        writer = ChunkWriter(
-            completion_id=self.id,
-            created=self.created,
-            model=self.request.model,
-            fingerprint=self.fingerprint,
+        return step_events(self.run, self.frames())
+
+    def frames(self) -> ChatFrames:
+        return ChatFrames(self)
+
+
+class ChatFrames:
+    """A chat stream one engine step at a time (see ``StepFrames``): ``step`` is the chunks of what the
+    engine emitted since the last call, ``tail`` the usage chunk and ``[DONE]``."""
+
+    def __init__(self, completion: ChatCompletion) -> None:
+        options = completion.request.stream_options
+        self.writer = writer = ChunkWriter(
+            completion_id=completion.id,
+            created=completion.created,
+            model=completion.request.model,
+            fingerprint=completion.fingerprint,
             include_usage=bool(options and options.include_usage),
             continuous_usage=bool(options and options.continuous_usage_stats),
         )
-        completions = self.run.completions
-        samplers = self.logprobs
-        deltas = DeltaFrames(writer, completions)
-        continuous = writer.continuous_usage
-        show_reasoning = self.show_reasoning
-        generated = thought = 0
-
-        def running_usage() -> dict[str, object] | None:
-            return self._usage(generated, thought) if continuous else None
-
+        self.completion = completion
+        self.run = completion.run
+        self.deltas = DeltaFrames(writer, completion.run.completions)
+        self.generated = self.thought = 0
         # Plain content without logprobs or running usage takes the byte-template fast path (one frame
         # per token, no per-token call); everything else goes piece by piece through DeltaFrames.
-        plain = samplers is None and not continuous
-        run = self.run
-        while run.pending:
-            await run.wakeup.wait()
-            frames: list[bytes] = []
-            for index, start, stop, finished in run.news():
-                completion = completions[index]
-                if start == 0:
-                    frames.append(deltas.role(index, running_usage()))
-                reasoned = len(completion.reasoning)  # the first tokens of the sequence are reasoning
-                for piece in completion.reasoning[start:stop] if start < reasoned else ():
-                    generated += 1
-                    thought += 1
-                    if show_reasoning:
-                        frames.append(writer.reasoning(index, piece, running_usage()))
-                begin, end = max(start - reasoned, 0), max(stop - reasoned, 0)
-                if plain and completion.kind == "content":
-                    if end > begin:
-                        generated += end - begin
-                        frames.append(writer.contents(index, completion.pieces, begin, end))
-                else:
-                    sampler = None if samplers is None else samplers[index]
-                    for piece in completion.pieces[begin:end]:
-                        generated += 1
-                        frame = deltas.piece(index, piece, running_usage(), sampler)
-                        if frame is not None:
-                            frames.append(frame)
-                if finished:
-                    frames.append(writer.finish(index, completion.finish_reason, running_usage()))
-            if frames:  # hidden reasoning produces steps with nothing to send
-                yield b"".join(frames)
+        self.plain = completion.logprobs is None and not writer.continuous_usage
+
+    def _running_usage(self) -> dict[str, object] | None:
+        if not self.writer.continuous_usage:
+            return None
+        return self.completion._usage(self.generated, self.thought)
+
+    def step(self) -> bytes:
+        writer, deltas, plain = self.writer, self.deltas, self.plain
+        completions = self.run.completions
+        samplers = self.completion.logprobs
+        show_reasoning = self.completion.show_reasoning
+        running_usage = self._running_usage
+        frames: list[bytes] = []
+        for index, start, stop, finished in self.run.news():
+            completion = completions[index]
+            if start == 0:
+                frames.append(deltas.role(index, running_usage()))
+            reasoned = len(completion.reasoning)  # the first tokens of the sequence are reasoning
+            for piece in completion.reasoning[start:stop] if start < reasoned else ():
+                self.generated += 1
+                self.thought += 1
+                if show_reasoning:
+                    frames.append(writer.reasoning(index, piece, running_usage()))
+            begin, end = max(start - reasoned, 0), max(stop - reasoned, 0)
+            if plain and completion.kind == "content":
+                if end > begin:
+                    self.generated += end - begin
+                    frames.append(writer.contents(index, completion.pieces, begin, end))
+            else:
+                sampler = None if samplers is None else samplers[index]
+                for piece in completion.pieces[begin:end]:
+                    self.generated += 1
+                    frame = deltas.piece(index, piece, running_usage(), sampler)
+                    if frame is not None:
+                        frames.append(frame)
+            if finished:
+                frames.append(writer.finish(index, completion.finish_reason, running_usage()))
+        return b"".join(frames)  # empty for a step of hidden reasoning
+
+    def tail(self) -> bytes:
+        writer = self.writer
         if writer.include_usage:
-            yield writer.usage(self._usage(generated, thought))
-        yield SSE_DONE
+            return writer.usage(self.completion._usage(self.generated, self.thought)) + SSE_DONE
+        return SSE_DONE
 
 
 class ChatService:

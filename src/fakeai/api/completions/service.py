@@ -17,6 +17,7 @@ from fakeai.api.generation import (
     choice_rngs,
     compose_choices,
     fingerprint,
+    step_events,
     stop_list,
     token_limit,
     usage,
@@ -140,57 +141,68 @@ class TextCompletion:
         body["usage"] = self._usage()
         return body
 
-    async def events(self) -> AsyncIterator[bytes]:
+    def events(self) -> AsyncIterator[bytes]:
+        return step_events(self.run, self.frames())
+
+    def frames(self) -> CompletionFrames:
+        return CompletionFrames(self)
+
+
+class CompletionFrames:
+    """A legacy completion stream one engine step at a time (see ``StepFrames``)."""
+
+    def __init__(self, completion: TextCompletion) -> None:
         head = (
-            b'data: {"id":' + _encode(self.id) + b',"object":"text_completion","created":'
-            + str(self.created).encode() + b',"model":' + _encode(self.request.model)
-            + b',"system_fingerprint":' + _encode(self.fingerprint) + b',"choices":[{"index":'
+            b'data: {"id":' + _encode(completion.id) + b',"object":"text_completion","created":'
+            + str(completion.created).encode() + b',"model":' + _encode(completion.request.model)
+            + b',"system_fingerprint":' + _encode(completion.fingerprint) + b',"choices":[{"index":'
         )  # fmt: skip
-        options = self.request.stream_options
-        include_usage = bool(options and options.include_usage)
-        tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
-        lp = self.logprobs
-        offsets = [0] * len(self.run.completions)  # characters of each choice's text sent so far
-
-        def logprobs(k: int, pieces: list[str], with_prompt: bool) -> bytes:
-            frame = None if lp is None else lp.frame(k, pieces, with_prompt, offsets[k])
-            return b"null" if frame is None else _encode(frame)
-
+        options = completion.request.stream_options
+        self.include_usage = bool(options and options.include_usage)
+        self.tail_bytes = b',"usage":null}\n\n' if self.include_usage else b"}\n\n"
+        self.completion = completion
+        self.run = completion.run
+        self.lp = completion.logprobs
+        self.offsets = [0] * len(self.run.completions)  # characters of each choice's text sent so far
         # Streaming requires best_of == n, so choice i on the wire is sequence i of the run.
-        run = self.run
-        completions = run.completions
-        labels = [head + str(k).encode() + b',"text":' for k in range(len(completions))]
-        plain = b',"logprobs":null,"finish_reason":null}]' + tail  # after the text of a plain token
-        while run.pending:
-            await run.wakeup.wait()
-            frames: list[bytes] = []
-            for k, start, stop, finished in run.news():
-                pieces = completions[k].pieces
-                label = labels[k]
-                prefix = self._prefix(k) if start == 0 else ""  # echo: the prompt leads the first frame
-                if lp is None and not prefix:  # the hot path: two concatenations per token (no offsets:
-                    for piece in pieces[start:stop]:  # only logprobs read them)
-                        frames.append(label + _encode(piece) + plain)
-                else:
-                    for piece in pieces[start:stop]:
-                        text = prefix + piece
-                        lp_bytes = logprobs(k, [piece], bool(prefix))
-                        frames.append(label + _encode(text) + b',"logprobs":' + lp_bytes
-                                      + b',"finish_reason":null}]' + tail)  # fmt: skip
-                        offsets[k] += len(text)
-                        prefix = ""
-                if finished:
-                    reason = _encode(completions[k].finish_reason)
-                    lp_bytes = logprobs(k, [], bool(prefix))
-                    frames.append(label + _encode(prefix) + b',"logprobs":' + lp_bytes
-                                  + b',"finish_reason":' + reason + b"}]" + tail)  # fmt: skip
-            if frames:
-                yield b"".join(frames)
-        if include_usage:
-            body = self._object([])
-            body["usage"] = self._usage()
-            yield sse_event(body)
-        yield SSE_DONE
+        self.labels = [head + str(k).encode() + b',"text":' for k in range(len(self.run.completions))]
+        self.plain = b',"logprobs":null,"finish_reason":null}]' + self.tail_bytes  # after a plain token
+
+    def _logprobs(self, k: int, pieces: list[str], with_prompt: bool) -> bytes:
+        frame = None if self.lp is None else self.lp.frame(k, pieces, with_prompt, self.offsets[k])
+        return b"null" if frame is None else _encode(frame)
+
+    def step(self) -> bytes:
+        completions, lp, tail, plain = self.run.completions, self.lp, self.tail_bytes, self.plain
+        frames: list[bytes] = []
+        for k, start, stop, finished in self.run.news():
+            pieces = completions[k].pieces
+            label = self.labels[k]
+            prefix = self.completion._prefix(k) if start == 0 else ""  # echo: prompt leads
+            if lp is None and not prefix:  # the hot path: two concatenations per token (no offsets:
+                for piece in pieces[start:stop]:  # only logprobs read them)
+                    frames.append(label + _encode(piece) + plain)
+            else:
+                for piece in pieces[start:stop]:
+                    text = prefix + piece
+                    lp_bytes = self._logprobs(k, [piece], bool(prefix))
+                    frames.append(label + _encode(text) + b',"logprobs":' + lp_bytes
+                                  + b',"finish_reason":null}]' + tail)  # fmt: skip
+                    self.offsets[k] += len(text)
+                    prefix = ""
+            if finished:
+                reason = _encode(completions[k].finish_reason)
+                lp_bytes = self._logprobs(k, [], bool(prefix))
+                frames.append(label + _encode(prefix) + b',"logprobs":' + lp_bytes
+                              + b',"finish_reason":' + reason + b"}]" + tail)  # fmt: skip
+        return b"".join(frames)
+
+    def tail(self) -> bytes:
+        if not self.include_usage:
+            return SSE_DONE
+        body = self.completion._object([])
+        body["usage"] = self.completion._usage()
+        return sse_event(body) + SSE_DONE
 
 
 class CompletionService:
