@@ -1,8 +1,9 @@
 """The default server's front: Granian's native RSGI interface.
 
 The hot endpoints (``app.state.endpoints``: chat and legacy completions) are served here directly, with no
-ASGI message dicts, middleware chain or per-stream task group in between: that costs 2-4x less CPU per
-request and per streamed event (see docs/performance.md). Every other path goes to the same Starlette app
+ASGI message dicts, middleware chain or per-stream task group in between, and streams send themselves
+from the engine's wakeup (api/serving.py ``PushedStream``): 1.35-1.55x the requests/s of the same app on
+Granian's ASGI interface (see docs/performance.md). Every other path goes to the same Starlette app
 through the ASGI bridge (server/bridge.py), so one app object serves both and behaves the same.
 
 What the ASGI middleware does for Starlette routes (server/middleware.py), ``_serve`` does here: the
