@@ -173,6 +173,3 @@ async def _stream(proto: HTTPProtocol, events: AsyncIterator[bytes], headers: li
         watcher.cancel()
         await events.aclose()
 
-
-def rsgi_app(app: Starlette) -> RSGIFront:
-    return RSGIFront(app)
