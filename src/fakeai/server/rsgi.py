@@ -172,4 +172,3 @@ async def _stream(proto: HTTPProtocol, events: AsyncIterator[bytes], headers: li
     finally:
         watcher.cancel()
         await events.aclose()
-
