@@ -25,6 +25,7 @@ import pstats
 import time
 from typing import Any
 
+from fakeai.api.generation import step_events
 from fakeai.app import create_app
 from fakeai.engine.clock import VirtualClock
 from fakeai.settings import Settings
@@ -72,7 +73,7 @@ class Driver:
         if request.stream:
             size = 0
             try:
-                async for frame in generation.events():
+                async for frame in step_events(generation.run, generation.frames()):
                     size += len(frame)
             finally:
                 generation.run.abort()

@@ -7,18 +7,15 @@ Written against ``Exchange`` (server/exchange.py), so the ASGI routes and the RS
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fakeai.api.generation import Run, StepFrames, step_events
-from fakeai.errors import FakeAIError, ServerError
+from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
-from fakeai.server.sse import guarded, sse_event
+from fakeai.server.sse import error_event, guarded
 from fakeai.state import AppState
-
-log = logging.getLogger("fakeai.server")
 
 
 class Generation(Protocol):
@@ -133,13 +130,9 @@ class PushedStream:
                 return
             self.send(self.frames.tail())
             status = 200
-        except FakeAIError as exc:
-            self.send(sse_event(exc.body()))
-            status = exc.status
-        except Exception:
-            log.exception("error while streaming a response")
-            self.send(sse_event(ServerError("The server had an error while streaming your response.").body()))
-            status = 500
+        except Exception as exc:
+            frame, status = error_event(exc)
+            self.send(frame)
         self._end(status)
 
     def _end(self, status: int) -> None:

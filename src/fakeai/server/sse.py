@@ -40,12 +40,17 @@ async def guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None])
         async for frame in events:
             yield frame
         status = 200
-    except FakeAIError as exc:
-        status = exc.status
-        yield sse_event(exc.body())
-    except Exception:
-        status = 500
-        log.exception("error while streaming a response")
-        yield sse_event(ServerError("The server had an error while streaming your response.").body())
+    except Exception as exc:
+        frame, status = error_event(exc)
+        yield frame
     finally:
         on_close(status)
+
+
+def error_event(exc: Exception) -> tuple[bytes, int]:
+    """The in-band event for an error raised once a stream has started, and the status to count for it.
+    Anything but a ``FakeAIError`` is logged and becomes OpenAI's generic server error."""
+    if isinstance(exc, FakeAIError):
+        return sse_event(exc.body()), exc.status
+    log.error("error while streaming a response", exc_info=exc)
+    return sse_event(ServerError("The server had an error while streaming your response.").body()), 500

@@ -6,7 +6,6 @@ import asyncio
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator
 
 from fakeai.api.chat.message import DeltaFrames, choice_logprobs, message
 from fakeai.api.chat.modes import ResponseModes
@@ -20,7 +19,6 @@ from fakeai.api.generation import (
     check_stream_options,
     choice_rngs,
     fingerprint,
-    step_events,
     stop_list,
     token_limit,
     usage,
@@ -98,10 +96,6 @@ class ChatCompletion:
             "choices": choices,
             "usage": self._usage(completion_tokens, reasoning_tokens),
         }
-
-    def events(self) -> AsyncIterator[bytes]:
-        """SSE bytes: each choice's role chunk goes out with its first token (at the TTFT, not before)."""
-        return step_events(self.run, self.frames())
 
     def frames(self) -> ChatFrames:
         return ChatFrames(self)

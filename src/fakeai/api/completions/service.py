@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator
 
 import msgspec
 
@@ -17,7 +16,6 @@ from fakeai.api.generation import (
     choice_rngs,
     compose_choices,
     fingerprint,
-    step_events,
     stop_list,
     token_limit,
     usage,
@@ -140,9 +138,6 @@ class TextCompletion:
         body = self._object(choices)
         body["usage"] = self._usage()
         return body
-
-    def events(self) -> AsyncIterator[bytes]:
-        return step_events(self.run, self.frames())
 
     def frames(self) -> CompletionFrames:
         return CompletionFrames(self)
