@@ -7,15 +7,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from fakeai.security.identity import identity_of
 from fakeai.server.exchange import SSE_HEADERS, Answer, Endpoint, EventStream
 
 
 class _StarletteExchange:
-    __slots__ = ("_request", "request_id")
+    __slots__ = ("_request", "identity", "request_id")
 
     def __init__(self, request: Request) -> None:
         self._request = request
         self.request_id: str = request.state.request_id  # set by the OpenAIHeaders middleware
+        self.identity = identity_of(request.scope)
 
     def header(self, name: str) -> str | None:
         return self._request.headers.get(name)

@@ -18,6 +18,7 @@ from typing import Protocol
 import msgspec
 
 from fakeai.errors import FakeAIError, PayloadTooLargeError
+from fakeai.security.identity import Identity
 
 _encode = msgspec.json.encode
 
@@ -33,6 +34,8 @@ class Exchange(Protocol):
     """One HTTP request as an endpoint sees it."""
 
     request_id: str
+    #: The caller (security/identity.py): the project every stored object of this request belongs to.
+    identity: Identity
 
     def header(self, name: str) -> str | None:
         """A request header by lower-case name."""

@@ -23,6 +23,7 @@ from granian.rsgi import HTTPProtocol, Scope
 from starlette.applications import Starlette
 
 from fakeai.errors import FakeAIError, ServerError
+from fakeai.security.identity import ANONYMOUS
 from fakeai.server.bridge import asgi_over_rsgi
 from fakeai.server.exchange import (
     JSON_CONTENT_TYPE,
@@ -43,13 +44,14 @@ _SSE_HEADERS = [("content-type", SSE_CONTENT_TYPE), *SSE_HEADERS.items()]
 
 
 class _RSGIExchange:
-    __slots__ = ("_headers", "_limit", "_proto", "request_id")
+    __slots__ = ("_headers", "_limit", "_proto", "identity", "request_id")
 
     def __init__(self, headers: Any, proto: HTTPProtocol, limit: int) -> None:
         self._headers = headers
         self._proto = proto
         self._limit = limit
         self.request_id = request_id_for(headers.get("x-request-id"))
+        self.identity = ANONYMOUS  # until API keys are configured (security/)
 
     def header(self, name: str) -> str | None:
         return self._headers.get(name)

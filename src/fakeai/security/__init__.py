@@ -1,0 +1,1 @@
+"""Who is calling: API keys -> identity (project, tier), rate limits, failed-auth tracking."""
