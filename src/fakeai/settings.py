@@ -96,9 +96,10 @@ class Settings(BaseSettings):
     )
 
     served_model_name: str = Field(
-        "fakeai",
-        description="model_name label of per-engine metrics that belong to no one model (vLLM's first "
-        "--served-model-name); per-request metrics carry each request's model.",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        description="The model the simulated engine serves, as vLLM's first --served-model-name: it leads "
+        "/v1/models and labels the per-engine metrics (KV-cache usage, iteration tokens); per-request "
+        "metrics carry each request's model.",
     )
 
     # Cluster
