@@ -98,6 +98,7 @@ def _query(api: str, expr: str) -> list:
     return response.json()["data"]["result"]
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.skipif(PROMETHEUS is None, reason="prometheus is not installed (Debian package: prometheus)")
 def test_every_dashboard_panel_returns_data_from_real_prometheus() -> None:
     assert PROMETHEUS is not None
