@@ -106,3 +106,29 @@ def test_the_page_renders_live_numbers_in_a_browser(loaded: LiveServer, tmp_path
     _chromium(page, f"--screenshot={screenshot}")
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000
     print(f"dashboard screenshot: {screenshot}")
+
+
+def test_fakeai_top_draws_the_feed_in_a_terminal(loaded: LiveServer) -> None:
+    import io
+
+    from rich.console import Console
+
+    from fakeai import top
+
+    out = io.StringIO()
+    assert top.run(loaded.url, count=2, console=Console(file=out, width=160, force_terminal=False)) == 0
+    screen = out.getvalue()
+    assert "req/s" in screen and "per model" in screen and "per worker" in screen
+    assert any(model in screen for model in MODELS)
+
+
+def test_fakeai_top_says_when_the_server_is_gone() -> None:
+    import io
+
+    from rich.console import Console
+
+    from fakeai import top
+
+    out = io.StringIO()
+    assert top.run("http://127.0.0.1:9", count=1, console=Console(file=out)) == 1
+    assert "cannot read" in out.getvalue()
