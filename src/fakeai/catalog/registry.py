@@ -140,6 +140,14 @@ class Catalog:
             raise ModelNotFoundError(model_id)
         return card
 
+    def token_prices(self, model_id: str) -> tuple[float, float, float] | None:
+        """USD per million tokens (input, cached input, output) of a listed model; None if unknown."""
+        card = self._lookup.get(model_id)
+        if card is None:
+            return None
+        p = card.pricing
+        return p.input, p.input if p.cached_input is None else p.cached_input, p.output
+
     def resolve(self, model_id: str) -> ModelCard:
         """The card for an id or alias, creating an unknown id with the defaults unless ``strict``."""
         card = self._lookup.get(model_id)

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fakeai.metrics.dcgm import memory_used_mib, power_watts
 from fakeai.metrics.histogram import percentiles
 from fakeai.metrics.recorder import Recorder
+from fakeai.metrics.usage import Prices, UsageLedger
 from fakeai.metrics.view import ClusterView
 from fakeai.metrics.vllm import kv_usage
-
-#: USD per million tokens: (input, cached input, output), or None for a model without a price.
-Prices = Callable[[str], tuple[float, float, float] | None]
 
 
 def _ms(values: Iterable[float]) -> dict[str, float | None]:
@@ -32,9 +30,11 @@ def _ms(values: Iterable[float]) -> dict[str, float | None]:
 
 
 class LiveFeed:
-    def __init__(self, recorder: Recorder, cluster: ClusterView, prices: Prices) -> None:
+    def __init__(self, recorder: Recorder, cluster: ClusterView, ledger: UsageLedger, prices: Prices) -> None:
+        """Costs are the ledger's billed usage (the organization costs API's), priced by ``prices``."""
         self._recorder = recorder
         self._cluster = cluster
+        self._ledger = ledger
         self._prices = prices
         self._previous: dict[str, Any] | None = None  # the counters of the last frame
 
@@ -110,13 +110,9 @@ class LiveFeed:
             m["prompt"] += s.prompt_tokens
             m["cached"] += s.prefix_hits
             m["generation"] += s.generation_tokens
+        costs = self._ledger.cost_by_model(self._prices)
         for model, m in models.items():
-            prices = self._prices(model)
-            if prices is None:
-                m["cost"] = 0.0
-                continue
-            uncached = max(0.0, m["prompt"] - m["cached"])
-            m["cost"] = (uncached * prices[0] + m["cached"] * prices[1] + m["generation"] * prices[2]) / 1e6
+            m["cost"] = costs.get(model, 0.0)
         error_types: Counter[str] = Counter()
         for outcome, count in recorder.outcomes.items():
             if outcome.status == "error":

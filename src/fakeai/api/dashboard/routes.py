@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from fakeai.api.dashboard.feed import Broadcast
-from fakeai.errors import ModelNotFoundError, NotFoundError
+from fakeai.errors import NotFoundError
 from fakeai.metrics.live import LiveFeed
 from fakeai.server.exchange import SSE_HEADERS
 from fakeai.state import AppState
@@ -29,17 +29,9 @@ _STATIC = {
 def routes(state: AppState) -> list[Route]:
     folder = resources.files("fakeai.api.dashboard").joinpath("static")
     files = {name: folder.joinpath(name).read_bytes() for name in _STATIC}
-    catalog = state.catalog
-
-    def prices(model: str) -> tuple[float, float, float] | None:
-        try:
-            pricing = catalog.get(model).pricing
-        except ModelNotFoundError:
-            return None
-        cached = pricing.cached_input if pricing.cached_input is not None else pricing.input
-        return pricing.input, cached, pricing.output
-
-    broadcast = Broadcast(LiveFeed(state.metrics.recorder, state.engine, prices))
+    broadcast = Broadcast(
+        LiveFeed(state.metrics.recorder, state.engine, state.usage, state.catalog.token_prices)
+    )
 
     async def page(request: Request) -> Response:
         return Response(files["index.html"], media_type=_STATIC["index.html"])
