@@ -56,15 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
         ("cache-stats", "KV-cache blocks, prefix-cache hit rate and preemptions per worker"),
         ("models", "the models a running server lists"),
         ("top", "a live terminal view of a running server: throughput, latency, engine, GPUs, cost"),
+        ("costs", "requests, tokens and cost per model of a running server (--csv for a spreadsheet)"),
     ):
         remote = commands.add_parser(name, help=help_text)
         remote.add_argument("--url", default="http://127.0.0.1:8000", help="the server (default %(default)s)")
         if name == "metrics":
             remote.add_argument("--kind", choices=("vllm", "dynamo", "dcgm", "json"), default="vllm")
-        if name in ("models", "top"):
+        if name in ("models", "top", "costs"):
             remote.add_argument("--api-key", default=None, help="sent as a bearer token")
         if name == "top":
             remote.add_argument("--frames", type=int, default=None, help="stop after this many frames")
+        if name == "costs":
+            remote.add_argument("--csv", action="store_true", help="CSV instead of a table")
     return parser
 
 
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             text = remote.metrics(args.url, args.kind)
         elif args.command == "cache-stats":
             text = remote.cache_stats(args.url)
+        elif args.command == "costs":
+            text = remote.costs(args.url, args.api_key, args.csv)
         else:
             text = remote.models(args.url, args.api_key)
     except remote.RemoteError as exc:
