@@ -82,7 +82,7 @@ def _chromium(url: str, *args: str) -> str:
     assert CHROMIUM is not None
     command = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                "--window-size=1400,1000", "--virtual-time-budget=3000", *args, url]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+    return subprocess.run(command, capture_output=True, text=True, timeout=100, check=True).stdout
 
 
 def _kpi(dom: str, name: str) -> str:
@@ -91,7 +91,7 @@ def _kpi(dom: str, name: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.timeout(150)  # three browser starts on a shared machine
+@pytest.mark.timeout(240)  # two browser starts on a shared machine
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package: chromium)")
 def test_the_page_renders_live_numbers_in_a_browser(loaded: LiveServer, tmp_path: Path) -> None:
     page = f"{loaded.url}/dashboard?frames=4"  # the page closes its feed after 4 frames: the snapshot ends
@@ -100,8 +100,8 @@ def test_the_page_renders_live_numbers_in_a_browser(loaded: LiveServer, tmp_path
     for name in ("rps", "tps", "ttft", "itl", "cost"):
         assert _kpi(first, name) not in ("", "\u2013"), name  # an en dash: no value yet
     assert all(model in first for model in MODELS)  # the per-model table
-    second = _chromium(page, "--dump-dom")
-    assert _kpi(second, "cost") != _kpi(first, "cost")  # the numbers change under load
+    changes = re.search(r'data-changes="(\d+)"', first)
+    assert changes and int(changes.group(1)) >= 1  # the numbers change under load, frame to frame
     screenshot = tmp_path / "dashboard.png"
     _chromium(page, f"--screenshot={screenshot}")
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 20_000

@@ -5,6 +5,8 @@
 const HISTORY = 300; // frames kept: five minutes at one a second
 const COLORS = ["#5eb0ef", "#f0b45a", "#5fd08a", "#e0708a", "#b18cf0", "#7fd6d0", "#d6d07f", "#a0a8b4"];
 let frames = 0;
+let changes = 0; // frames whose headline numbers differ from the frame before (tests read it)
+let lastHeadline = "";
 
 const fmt = {
   num(v, digits = 1) {
@@ -91,6 +93,10 @@ function render(f) {
   text("kpi-hit", fmt.pct(f.prefix_hit_rate));
   text("kpi-err", fmt.num(f.errors_per_s, 2));
   text("kpi-cost", fmt.usd(f.cost_usd));
+  const headline = document.querySelector(".kpis").textContent;
+  if (lastHeadline && headline !== lastHeadline) changes += 1;
+  lastHeadline = headline;
+  document.body.dataset.changes = String(changes);
 
   const t = f.time;
   push(throughput, t, [f.requests_per_s, f.prompt_tokens_per_s, f.generation_tokens_per_s]);
