@@ -150,7 +150,9 @@ class Settings(BaseSettings):
         description="Base of the image URLs FakeAI hands out, e.g. https://fakeai.example.com behind a proxy "
         "(default: the request's own scheme and host).",
     )
-    image_url_ttl_s: float = Field(3600.0, gt=0, description="Seconds an image URL stays valid (OpenAI: 1 h).")
+    image_url_ttl_s: float = Field(
+        3600.0, gt=0, description="Seconds an image URL stays valid (OpenAI: 1 h)."
+    )
     image_store_mb: int = Field(
         256, ge=1, description="Memory for images behind URLs; the oldest go first when it is full."
     )

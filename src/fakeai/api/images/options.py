@@ -222,4 +222,6 @@ def _check_compression(value: int | None, output_format: str) -> int:
 
 
 def _unsupported(name: str, model: str) -> InvalidRequestError:
-    return InvalidRequestError(f"Unknown parameter: '{name}' is not supported with model '{model}'.", param=name)
+    return InvalidRequestError(
+        f"Unknown parameter: '{name}' is not supported with model '{model}'.", param=name
+    )

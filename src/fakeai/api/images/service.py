@@ -137,7 +137,9 @@ class ImagesService:
                 **common,
             )
 
-    def _render(self, plan: ImagePlan, operation: str, inputs: Inputs, index: int, partials: bool) -> list[bytes]:
+    def _render(
+        self, plan: ImagePlan, operation: str, inputs: Inputs, index: int, partials: bool
+    ) -> list[bytes]:
         """Blocking: the encoded partial images (when streaming) and the final image, last."""
         look = picture.Look(
             seed=self._seed(plan, operation, inputs, index),
@@ -178,7 +180,8 @@ class ImagesService:
         encoding = await self.tokenizers.load(self.catalog.get(plan.model).tokenizer)
         text = len(encoding.encode_ordinary(plan.prompt)) if plan.prompt else 0
         image = sum(
-            tile_tokens(img.width, img.height, "high", INPUT_IMAGE_BASE, INPUT_IMAGE_TILE) for img in inputs.images
+            tile_tokens(img.width, img.height, "high", INPUT_IMAGE_BASE, INPUT_IMAGE_TILE)
+            for img in inputs.images
         )
         output = plan.output_tokens()
         return {
