@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.audio import routes as audio
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.images import routes as images
@@ -38,7 +39,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, images)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, images, audio)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
