@@ -1,9 +1,10 @@
 """Audio files in OpenAI's speech formats, and decoding of any uploaded audio, with FFmpeg's codecs (PyAV).
 
-Encoding: mp3 (LAME, 64 kbit/s), opus (libopus in Ogg, 64 kbit/s: at 48 its coarse low bands can blur 100 Hz harmonics), aac (ADTS, 64 kbit/s), flac, wav (16-bit)
-and pcm (raw 24 kHz 16-bit little-endian mono, as OpenAI's). Everything is mono at 24 kHz. ``chunks``
-yields a file piece by piece so a long clip streams while it is still being encoded; every piece is a few
-seconds of audio, so one call is short, bounded work for a media thread.
+Encoding: mp3 (LAME, 64 kbit/s), opus (libopus in Ogg, 64 kbit/s: at 48 its coarse low bands blurred
+100 Hz harmonics), aac (ADTS, 64 kbit/s), flac, wav (16-bit) and pcm (raw 24 kHz 16-bit little-endian
+mono, as OpenAI's). Everything is mono at 24 kHz. ``chunks`` yields a file piece by piece so a long clip
+streams while it is still being encoded; every piece is a few seconds of audio, so one call is short,
+bounded work for a media thread.
 
 Decoding: whatever FFmpeg reads (mp3, mp4/m4a, aac, ogg/opus, webm, flac, wav, ...), resampled to mono
 24 kHz; raw PCM only when the upload says so (``.pcm`` or ``audio/pcm``), since it has no header.

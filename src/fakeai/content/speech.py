@@ -61,7 +61,7 @@ def syllables(word: str) -> int:
 
 
 def timeline(text: str, speed: float, data_symbols: int) -> Timeline:
-    """Lay out ``text`` at ``speed`` (0.25-4); stretched if it has fewer voiced symbols than the data needs."""
+    """Lay out ``text`` at ``speed`` (0.25-4), stretched when the data needs more voiced symbols."""
     words = text.split() or [""]
     stretch = 1.0
     for _ in range(8):

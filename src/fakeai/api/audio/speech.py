@@ -47,7 +47,9 @@ class SpeechService:
         voice = body.voice if isinstance(body.voice, str) else body.voice.id
         if isinstance(body.voice, str) and voice not in media.voices:
             raise InvalidRequestError(
-                f"Invalid value: '{voice}'. Supported values are: {', '.join(repr(v) for v in media.voices)}.",
+                f"Invalid value: '{voice}'. Supported values are: "
+                + ", ".join(repr(v) for v in media.voices)
+                + ".",
                 param="voice",
                 code="invalid_value",
             )

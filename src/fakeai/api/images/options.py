@@ -89,7 +89,7 @@ def limits(card: ModelCard, operation: str) -> MediaLimits:
 
 
 def plan(card: ModelCard, ask: ImageAsk, operation: str = "generations") -> ImagePlan:
-    """Resolve ``ask`` under ``card``'s rules; InvalidRequestError (400, with ``param``) when it breaks one."""
+    """Resolve ``ask`` under ``card``'s rules; InvalidRequestError (400, with ``param``) if it breaks one."""
     media = limits(card, operation)
     gpt = card.id.startswith("gpt-image")
     _check_prompt(card, media, ask.prompt, required=operation != "variations")

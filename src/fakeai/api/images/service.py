@@ -197,7 +197,8 @@ def revise(prompt: str, style: str, index: int) -> str:
     rng = random.Random(derive_seed("revised", prompt, style, index))
     word = rng.choice(_STYLE_WORDS.get(style, _STYLE_WORDS["vivid"]))
     details = rng.sample(_DETAILS, 2)
-    return f"A {word} landscape illustrating: {prompt.strip().rstrip('.')}. It shows {details[0]}, and {details[1]}."
+    subject = prompt.strip().rstrip(".")
+    return f"A {word} landscape illustrating: {subject}. It shows {details[0]}, and {details[1]}."
 
 
 def _event(kind: str, **fields: object) -> bytes:
