@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from fakeai.errors import RateLimitError
 
@@ -53,3 +53,21 @@ class RenderPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Lazy(Generic[T]):
+    """A value built on first use, on the render pool: the media services import numpy, Pillow and FFmpeg
+    (~1 s under load), which must neither slow the server's start nor stall the event loop."""
+
+    def __init__(self, pool: RenderPool, build: Callable[[], T]) -> None:
+        self._pool = pool
+        self._build = build
+        self._value: T | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> T:
+        if self._value is None:
+            async with self._lock:
+                if self._value is None:
+                    self._value = await self._pool.run(self._build)
+        return self._value

@@ -7,10 +7,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from fakeai.api.audio.protocol import SpeechRequest
-from fakeai.api.audio.speech import SpeechService
-from fakeai.api.audio.transcriptions import TranscriptionService
 from fakeai.api.forms import Form
-from fakeai.content import sound
+from fakeai.api.renders import Lazy
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import SSE_HEADERS
 from fakeai.state import AppState
@@ -18,19 +16,32 @@ from fakeai.state import AppState
 
 def routes(state: AppState) -> list[Route]:
     seed = state.settings.seed
-    speech = SpeechService(state.catalog, state.tokenizers, state.media, seed)
-    transcriptions = TranscriptionService(state.catalog, state.tokenizers, state.media, seed)
+
+    # numpy and FFmpeg load on the first audio request, on a media thread, not at start.
+    def build_speech():
+        from fakeai.api.audio.speech import SpeechService
+
+        return SpeechService(state.catalog, state.tokenizers, state.media, seed)
+
+    def build_transcriptions():
+        from fakeai.api.audio.transcriptions import TranscriptionService
+
+        return TranscriptionService(state.catalog, state.tokenizers, state.media, seed)
+
+    speaking, listening = Lazy(state.media, build_speech), Lazy(state.media, build_transcriptions)
 
     async def create_speech(request: Request) -> Response:
         body = decode_json(await request.body(), SpeechRequest)
+        speech = await speaking.get()
         speech.check(body)
         pieces = await speech.speak(body)
         if body.stream_format == "sse":
             return StreamingResponse(pieces, media_type="text/event-stream", headers=SSE_HEADERS)
-        return StreamingResponse(pieces, media_type=sound.MIME[body.response_format])
+        return StreamingResponse(pieces, media_type=speech.mime(body.response_format))
 
     def listen(task: str):
         async def endpoint(request: Request) -> Response:
+            transcriptions = await listening.get()
             ask = transcriptions.read(await Form.read(request), task)
             heard = await transcriptions.hear(ask)
             if ask.stream:

@@ -34,6 +34,10 @@ class SpeechService:
         self.pool = pool
         self.server_seed = server_seed
 
+    @staticmethod
+    def mime(fmt: str) -> str:
+        return sound.MIME[fmt]
+
     def check(self, body: SpeechRequest) -> MediaLimits:
         """The model's limits once every option passed them; a 400 naming the first that does not."""
         card = self.catalog.get(body.model)

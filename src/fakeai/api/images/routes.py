@@ -7,10 +7,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from fakeai.api.forms import Form
-from fakeai.api.images.options import ImageAsk
+from fakeai.api.images.options import ImageAsk, plan
 from fakeai.api.images.protocol import ImageGenerationRequest
-from fakeai.api.images.service import ImagesService, Inputs
 from fakeai.api.images.store import ImageStore
+from fakeai.api.renders import Lazy
 from fakeai.errors import InvalidRequestError, NotFoundError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import SSE_HEADERS
@@ -24,14 +24,20 @@ DALLE2_UPLOAD_BYTES = 4 * 1024 * 1024
 def routes(state: AppState) -> list[Route]:
     settings = state.settings
     store = ImageStore(settings.image_store_mb * 1024 * 1024, settings.image_url_ttl_s)
-    service = ImagesService(state.catalog, state.tokenizers, state.media, store, settings.seed)
+
+    def build():  # numpy and Pillow load on the first image request, on a media thread
+        from fakeai.api.images.service import ImagesService
+
+        return ImagesService(state.catalog, state.tokenizers, state.media, store, settings.seed)
+
+    service = Lazy(state.media, build)
 
     def base_url(request: Request) -> str:
         return settings.public_base_url or str(request.base_url)
 
-    async def answer(request: Request, model: str, ask: ImageAsk, operation: str, inputs: Inputs | None):
-        plan = service.plan(model, ask, operation)
-        result = await service.create(plan, base_url(request), operation, inputs)
+    async def answer(request: Request, model: str, ask: ImageAsk, operation: str, inputs: object = None):
+        resolved = plan(state.catalog.get(model), ask, operation)
+        result = await (await service.get()).create(resolved, base_url(request), operation, inputs)
         if isinstance(result, dict):
             return json_response(result)
         return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
@@ -66,8 +72,9 @@ def routes(state: AppState) -> list[Route]:
             raise InvalidRequestError(f"Invalid 'image': at most {limit} images are accepted.", param="image")
         _check_upload_sizes(model, [u.data for u in uploads], mask.data if mask else None)
         ask = _form_ask(form, prompt=form.text("prompt", required=True) or "")
-        service.plan(model, ask, "edits")  # refuse bad options before decoding any pixel
-        inputs = await state.media.run(Inputs.decode, [u.data for u in uploads], mask.data if mask else None)
+        plan(state.catalog.get(model), ask, "edits")  # refuse bad options before decoding any pixel
+        decode = (await service.get()).decode_inputs
+        inputs = await state.media.run(decode, [u.data for u in uploads], mask.data if mask else None)
         return await answer(request, model, ask, "edits", inputs)
 
     async def variations(request: Request) -> Response:
@@ -82,8 +89,8 @@ def routes(state: AppState) -> list[Route]:
             size=form.text("size"),
             response_format=form.text("response_format"),
         )
-        service.plan(model, ask, "variations")
-        inputs = await state.media.run(Inputs.decode, [upload.data], None)
+        plan(state.catalog.get(model), ask, "variations")
+        inputs = await state.media.run((await service.get()).decode_inputs, [upload.data], None)
         return await answer(request, model, ask, "variations", inputs)
 
     async def image_file(request: Request) -> Response:

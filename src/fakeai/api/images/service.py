@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from fakeai.api.images.options import ImageAsk, ImagePlan, plan
+from fakeai.api.images.options import ImagePlan
 from fakeai.api.images.store import ImageStore
 from fakeai.api.renders import RenderPool
 from fakeai.catalog import Catalog
@@ -84,8 +84,10 @@ class ImagesService:
         self.store = store
         self.server_seed = server_seed
 
-    def plan(self, model: str, ask: ImageAsk, operation: str) -> ImagePlan:
-        return plan(self.catalog.get(model), ask, operation)
+    @staticmethod
+    def decode_inputs(images: list[bytes], mask: bytes | None) -> Inputs:
+        """Blocking: the uploads of an edit or a variation, decoded (see ``Inputs.decode``)."""
+        return Inputs.decode(images, mask)
 
     async def create(
         self, plan: ImagePlan, base_url: str, operation: str = "generations", inputs: Inputs | None = None
