@@ -11,6 +11,7 @@ from fakeai.api.forms import Form
 from fakeai.api.renders import Lazy
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import SSE_HEADERS
+from fakeai.server.sse import guarded
 from fakeai.state import AppState
 
 
@@ -36,7 +37,9 @@ def routes(state: AppState) -> list[Route]:
         speech.check(body)
         pieces = await speech.speak(body)
         if body.stream_format == "sse":
-            return StreamingResponse(pieces, media_type="text/event-stream", headers=SSE_HEADERS)
+            return StreamingResponse(
+                guarded(pieces, _ignore), media_type="text/event-stream", headers=SSE_HEADERS
+            )
         return StreamingResponse(pieces, media_type=speech.mime(body.response_format))
 
     def listen(task: str):
@@ -46,7 +49,9 @@ def routes(state: AppState) -> list[Route]:
             heard = await transcriptions.hear(ask)
             if ask.stream:
                 events = transcriptions.stream(ask, heard)
-                return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+                return StreamingResponse(
+                    guarded(events, _ignore), media_type="text/event-stream", headers=SSE_HEADERS
+                )
             content_type, body = await transcriptions.answer(ask, heard)
             return Response(body, media_type=content_type)
 
@@ -57,3 +62,7 @@ def routes(state: AppState) -> list[Route]:
         Route("/v1/audio/transcriptions", listen("transcribe"), methods=["POST"]),
         Route("/v1/audio/translations", listen("translate"), methods=["POST"]),
     ]
+
+
+def _ignore(status: int) -> None:
+    """Stream outcomes are not counted for media (no engine run to release)."""

@@ -15,6 +15,7 @@ from fakeai.errors import InvalidRequestError, NotFoundError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import SSE_HEADERS
 from fakeai.server.responses import json_response
+from fakeai.server.sse import guarded
 from fakeai.state import AppState
 
 #: dall-e-2's limit on an uploaded image or mask; GPT image models take up to 50 MB (within the body limit).
@@ -40,7 +41,9 @@ def routes(state: AppState) -> list[Route]:
         result = await (await service.get()).create(resolved, base_url(request), operation, inputs)
         if isinstance(result, dict):
             return json_response(result)
-        return StreamingResponse(result, media_type="text/event-stream", headers=SSE_HEADERS)
+        return StreamingResponse(
+            guarded(result, _ignore), media_type="text/event-stream", headers=SSE_HEADERS
+        )
 
     async def generations(request: Request) -> Response:
         body = decode_json(await request.body(), ImageGenerationRequest)
@@ -105,6 +108,10 @@ def routes(state: AppState) -> list[Route]:
         Route("/v1/images/variations", variations, methods=["POST"]),
         Route("/v1/images/files/{name}", image_file, methods=["GET"]),
     ]
+
+
+def _ignore(status: int) -> None:
+    """Stream outcomes are not counted for media (no engine run to release)."""
 
 
 def _form_ask(form: Form, prompt: str) -> ImageAsk:
