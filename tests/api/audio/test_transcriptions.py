@@ -136,3 +136,17 @@ def test_bad_requests_get_openai_400s(shared: OpenAI, kwargs: dict, param: str) 
         shared.audio.transcriptions.create(**{"model": "whisper-1", "file": ("a.wav", wav(0.5)), **kwargs})
     error = caught.value.body
     assert set(error) == {"message", "type", "param", "code"} and error["param"] == param
+
+
+def test_gpt4o_logprobs_cover_the_text(shared: OpenAI) -> None:
+    audio = shared.audio.speech.create(
+        model="tts-1", voice="alloy", input=TEXT, response_format="wav"
+    ).content
+    result = shared.audio.transcriptions.create(
+        model="gpt-4o-mini-transcribe", file=("a.wav", audio), include=["logprobs"]
+    )
+    assert "".join(item.token for item in result.logprobs) == TEXT
+    assert all(item.logprob <= 0 for item in result.logprobs)
+    with pytest.raises(openai.BadRequestError) as caught:
+        shared.audio.transcriptions.create(model="whisper-1", file=("a.wav", audio), include=["logprobs"])
+    assert caught.value.body["param"] == "include"

@@ -46,6 +46,7 @@ class Ask:
     temperature: float
     granularities: tuple[str, ...]
     stream: bool
+    logprobs: bool  # include[]=logprobs (gpt-4o models, json only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,14 @@ class TranscriptionService:
             raise InvalidRequestError(
                 "Invalid 'temperature': expected a value between 0 and 1.", param="temperature"
             )
+        include = form.texts("include")
+        if any(item != "logprobs" for item in include):
+            raise InvalidRequestError("Invalid value for 'include': expected 'logprobs'.", param="include")
+        if include and (card.id == "whisper-1" or response_format != "json"):
+            raise InvalidRequestError(
+                "logprobs are only supported with the gpt-4o transcribe models and response_format=json.",
+                param="include",
+            )
         language = form.text("language")
         if language is not None and language not in LANGUAGES:
             raise InvalidRequestError(
@@ -112,7 +121,7 @@ class TranscriptionService:
         return Ask(
             card=card, upload=upload, task=task, response_format=response_format, language=language,
             prompt=form.text("prompt") or "", temperature=temperature,
-            granularities=granularities or ("segment",), stream=stream,
+            granularities=granularities or ("segment",), stream=stream, logprobs=bool(include),
         )  # fmt: skip
 
     async def hear(self, ask: Ask) -> Heard:
@@ -142,6 +151,8 @@ class TranscriptionService:
         if fmt == "verbose_json":
             return "application/json", msgspec.json.encode(await self._verbose(ask, heard))
         body: dict[str, object] = {"text": heard.text}
+        if ask.logprobs:
+            body["logprobs"] = await self._logprobs(ask, heard.text)
         if ask.task == "transcribe":
             body["usage"] = await self._usage(ask, heard)
         return "application/json", msgspec.json.encode(body)
@@ -150,9 +161,28 @@ class TranscriptionService:
         """``transcript.text.delta`` per word, then ``transcript.text.done`` with the usage."""
         usage = await self._usage(ask, heard)
         pieces = heard.text.split(" ")
+        done: dict[str, object] = {"type": "transcript.text.done", "text": heard.text, "usage": usage}
         for index, piece in enumerate(pieces):
-            yield _event({"type": "transcript.text.delta", "delta": piece if index == 0 else " " + piece})
-        yield _event({"type": "transcript.text.done", "text": heard.text, "usage": usage})
+            delta = piece if index == 0 else " " + piece
+            event: dict[str, object] = {"type": "transcript.text.delta", "delta": delta}
+            if ask.logprobs:
+                event["logprobs"] = await self._logprobs(ask, delta)
+            yield _event(event)
+        if ask.logprobs:
+            done["logprobs"] = await self._logprobs(ask, heard.text)
+        yield _event(done)
+
+    async def _logprobs(self, ask: Ask, text: str) -> list[dict[str, object]]:
+        """Per token of ``text``: the token, a seeded logprob near 0 (a confident transcript), its bytes."""
+        encoding = await self.tokenizers.load(ask.card.tokenizer)
+        rng = random.Random(derive_seed("transcript-logprobs", text))
+        out = []
+        for token in encoding.encode_ordinary(text):
+            piece = encoding.decode([token])
+            out.append(
+                {"token": piece, "logprob": round(-0.2 * rng.random() ** 2, 6), "bytes": list(piece.encode())}
+            )
+        return out
 
     async def _usage(self, ask: Ask, heard: Heard) -> dict[str, object]:
         if ask.card.id == "whisper-1":

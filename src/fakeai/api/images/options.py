@@ -181,7 +181,7 @@ def _check_n(media: MediaLimits, n: int | None) -> int:
 
 def _check_size(card: ModelCard, media: MediaLimits, size: str | None) -> tuple[int, int]:
     concrete = [s for s in media.sizes if s != "auto"]
-    if size is None or (size == "auto" and "auto" in media.sizes):
+    if size is None or size == "auto":  # every model takes auto (the spec's default)
         size = "1024x1024" if "1024x1024" in concrete else concrete[0]
     if size not in concrete:
         raise InvalidRequestError(
