@@ -22,8 +22,8 @@ def decode(b64: str) -> Image.Image:
 
 
 @pytest.mark.parametrize("size", ["256x256", "512x512", "1024x1024"])
-def test_dalle2_sizes_decode_to_the_requested_dimensions(client: OpenAI, size: str) -> None:
-    result = client.images.generate(
+def test_dalle2_sizes_decode_to_the_requested_dimensions(shared: OpenAI, size: str) -> None:
+    result = shared.images.generate(
         model="dall-e-2", prompt="a lighthouse", size=size, response_format="b64_json"
     )
     image = decode(result.data[0].b64_json)
@@ -33,13 +33,13 @@ def test_dalle2_sizes_decode_to_the_requested_dimensions(client: OpenAI, size: s
 
 @pytest.mark.parametrize("size", ["1792x1024", "1024x1792"])
 def test_dalle3_urls_serve_the_picture_with_a_revised_prompt(
-    client: OpenAI, http: TestClient, size: str
+    shared: OpenAI, shared_http: TestClient, size: str
 ) -> None:
-    result = client.images.generate(model="dall-e-3", prompt="a red fox in snow", size=size, style="natural")
+    result = shared.images.generate(model="dall-e-3", prompt="a red fox in snow", size=size, style="natural")
     item = result.data[0]
     assert item.url.startswith("http://testserver/v1/images/files/img-") and "se=" in item.url
     assert "a red fox in snow" in item.revised_prompt
-    fetched = http.get(item.url)
+    fetched = shared_http.get(item.url)
     assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(fetched.content))
     assert f"{image.width}x{image.height}" == size
@@ -81,9 +81,9 @@ def test_transparent_background_has_see_through_pixels(shared: OpenAI) -> None:
     assert (low, high) == (0, 255)
 
 
-def test_same_prompt_same_bytes_other_prompt_other_picture(client: OpenAI) -> None:
+def test_same_prompt_same_bytes_other_prompt_other_picture(shared: OpenAI) -> None:
     def one(prompt: str) -> bytes:
-        result = client.images.generate(
+        result = shared.images.generate(
             model="dall-e-2", prompt=prompt, size="256x256", response_format="b64_json"
         )
         return base64.b64decode(result.data[0].b64_json)
@@ -134,9 +134,9 @@ def test_streaming_partial_images_then_completed(shared: OpenAI) -> None:
         ({"model": "dall-e-2", "stream": True}, "stream"),
     ],
 )
-def test_invalid_options_get_openai_400s(client: OpenAI, kwargs: dict, param: str) -> None:
+def test_invalid_options_get_openai_400s(shared: OpenAI, kwargs: dict, param: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.images.generate(**{"prompt": "a boat", **kwargs})
+        shared.images.generate(**{"prompt": "a boat", **kwargs})
     error = caught.value.body
     assert set(error) == {"message", "type", "param", "code"}
     assert (error["type"], error["param"]) == ("invalid_request_error", param)
@@ -152,9 +152,9 @@ def test_moderation_blocks_listed_words_unless_low(shared: OpenAI) -> None:
     assert len(ok.data) == 1
 
 
-def test_unknown_model_is_404(client: OpenAI) -> None:
+def test_unknown_model_is_404(shared: OpenAI) -> None:
     with pytest.raises(openai.NotFoundError):
-        client.images.generate(model="no-such-image-model", prompt="x")
+        shared.images.generate(model="no-such-image-model", prompt="x")
 
 
 def test_edit_keeps_the_unmasked_pixels(shared: OpenAI) -> None:
@@ -191,13 +191,13 @@ def test_edit_stream_events(shared: OpenAI) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the SDK deprecates variations
-def test_dalle2_edit_and_variations(client: OpenAI) -> None:
-    edit = client.images.edit(
+def test_dalle2_edit_and_variations(shared: OpenAI) -> None:
+    edit = shared.images.edit(
         model="dall-e-2", image=("a.png", png(64, 64), "image/png"), prompt="a hat", size="256x256",
         response_format="b64_json",
     )  # fmt: skip
     assert decode(edit.data[0].b64_json).size == (256, 256)
-    variations = client.images.create_variation(
+    variations = shared.images.create_variation(
         image=("a.png", png(64, 64), "image/png"), size="512x512", n=2, response_format="b64_json"
     )
     pictures = [base64.b64decode(item.b64_json) for item in variations.data]
@@ -206,12 +206,12 @@ def test_dalle2_edit_and_variations(client: OpenAI) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
-def test_bad_uploads_are_400(client: OpenAI) -> None:
+def test_bad_uploads_are_400(shared: OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.images.create_variation(image=("a.png", b"not an image", "image/png"), size="256x256")
+        shared.images.create_variation(image=("a.png", b"not an image", "image/png"), size="256x256")
     assert caught.value.body["param"] == "image"
     with pytest.raises(openai.BadRequestError) as caught:
-        client.images.edit(
+        shared.images.edit(
             model="dall-e-3", image=("a.png", png(8, 8), "image/png"), prompt="x"
         )  # dall-e-3 makes no edits
     assert caught.value.body["param"] == "model"
