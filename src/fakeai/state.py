@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from fakeai.api.renders import RenderPool
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
@@ -29,6 +30,8 @@ class AppState:
     engine: Cluster
     #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
     metrics: Metrics
+    #: Threads rendering images and audio off the event loop (api/renders.py).
+    media: RenderPool
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
@@ -47,6 +50,7 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
+            media=RenderPool(settings.media_threads, settings.media_queue),
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

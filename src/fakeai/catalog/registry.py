@@ -9,6 +9,7 @@ from typing import Literal
 
 import msgspec
 
+from fakeai.catalog.media import MediaLimits
 from fakeai.engine.tokenizer import ENCODINGS
 from fakeai.errors import ModelNotFoundError
 
@@ -58,6 +59,7 @@ class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hybrid: bool = False  # a reasoning model that reasons only when the request sets reasoning_effort
     image_cost: TileCost | PatchCost = TileCost()  # prompt tokens of an image (content/images.py)
     dimensions: int | None = None
+    media: MediaLimits | None = None  # image, speech and transcription models (catalog/media.py)
 
     def __post_init__(self) -> None:
         if self.tokenizer not in ENCODINGS:
