@@ -65,8 +65,9 @@ class KVCache:
             count += 1
         return count
 
-    def allocate(self, hashes: Sequence[int], tokens: int) -> tuple[list[int], int] | None:
-        """Blocks for a sequence of ``tokens`` tokens whose full blocks have ``hashes``.
+    def allocate(self, hashes: Sequence[int], tokens: int, reserve: int = 0) -> tuple[list[int], int] | None:
+        """Blocks for a sequence of ``tokens`` tokens whose full blocks have ``hashes``, with room for
+        ``reserve`` more tokens after them.
 
         Reuses the cached prefix, hashes the new full blocks, and returns ``(blocks, cached_tokens)``; or
         None, changing nothing, when the pool cannot hold it. As in vLLM, at least the last token is always
@@ -75,7 +76,7 @@ class KVCache:
         hit = self.cached_prefix(hashes)
         if hit * self.block_size >= tokens:
             hit = max(0, (tokens - 1) // self.block_size)
-        needed = self.blocks_for(tokens)
+        needed = self.blocks_for(tokens + reserve)
         new = needed - hit
         # A cached block that sits free still counts as free space: reusing it must not be double-counted.
         reused_free = sum(1 for h in hashes[:hit] if self._refs[self._by_hash[h]] == 0)

@@ -5,6 +5,15 @@ and the KV cache has blocks for the request's tokens (a cached prefix costs no n
 blocks the rest. When a running sequence needs one more block and none is free, the newest running sequence
 is preempted: its blocks are freed (hashed ones stay in the prefix cache) and it goes back to the front of
 the queue, to be recomputed when it is readmitted.
+
+Two rules keep that from thrashing (vLLM V1 gets the same from its step structure: a preempted request is
+readmitted in a later step, and only once ``allocate_slots`` finds blocks for all of its tokens, including
+the one whose slot it failed to get):
+
+- a preempted sequence is readmitted only when its tokens *and the next one* fit, so it never comes back
+  into the same shortage that preempted it (with a zero TTFT that was a same-instant loop);
+- a sequence that has not emitted since its admission (still in its (re)prefill) is not chosen as a victim
+  by another sequence: the newest sequence that is decoding is. It may still give up its own blocks.
 """
 
 from __future__ import annotations
@@ -156,7 +165,8 @@ class Scheduler:
     def try_admit(self, seq: Sequence, now: float) -> bool:
         """Move the queue head into the batch if its blocks fit; the cached prefix is not recomputed."""
         tokens = seq.tokens
-        allocated = self.kv.allocate(seq.hashes, tokens)
+        # A preempted sequence comes back only with room for the token it was preempted for.
+        allocated = self.kv.allocate(seq.hashes, tokens, 1 if seq.preemptions else 0)
         if allocated is None:
             return False
         seq.blocks, cached = allocated
@@ -182,13 +192,21 @@ class Scheduler:
         while len(seq.blocks) * block_size < need:
             if kv.append(seq.blocks):
                 continue
-            victim = next(reversed(self.running))
+            victim = self._victim(seq)
             if victim is seq:
                 fitted = max(0, len(seq.blocks) * block_size - (need - upcoming))
                 self.preempt(seq)
                 return fitted
             self.preempt(victim)
         return upcoming
+
+    def _victim(self, seq: Sequence) -> Sequence:
+        """The newest running sequence that has emitted since its admission; ``seq`` itself if none is
+        newer (a sequence still in its prefill must make progress before it is preempted again)."""
+        for victim in reversed(self.running):
+            if victim is seq or victim.to_compute == 0:
+                return victim
+        return seq
 
     def preempt(self, seq: Sequence) -> None:
         del self.running[seq]
