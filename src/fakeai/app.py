@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,6 +32,7 @@ from fakeai.server import asgi
 from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
+from fakeai.server.peers import Peers
 from fakeai.server.responses import error_response
 from fakeai.settings import Settings
 from fakeai.state import AppState
@@ -44,13 +45,17 @@ _ENDPOINT_FAMILIES = (chat, completions)
 _ROUTE_FAMILIES = (system, models, vllm, metrics, dashboard, organization, images, audio)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, peers: Peers | None = None
+) -> Starlette:
     """Build an independent app: its own catalog, tokenizers and engine (nothing is shared between apps).
 
-    ``clock`` replaces the engine's wall clock (tests and simulations pass a virtual one).
+    ``clock`` replaces the engine's wall clock (tests and simulations pass a virtual one). ``peers``: this
+    process's place among the processes of ``--workers N`` (server/peers.py), whose metrics it merges.
     """
     settings = settings or Settings()
-    state = AppState.build(settings, clock)
+    state = AppState.build(settings, clock, peers.rank * settings.data_parallel_size if peers else 0)
+    state.peers = peers
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,12 +76,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         else:
             state.ready = True
             log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
+        if peers is not None:
+            await peers.start(state.metrics.text)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
         try:
             yield
         finally:
             stop.set()
+            if peers is not None:
+                await peers.stop()
             for exporter in exporters:
                 await exporter.stop()
             state.media.close()
@@ -107,10 +116,10 @@ async def _start_exporters(state: AppState) -> list[Exporter]:
     """The Dynamo and DCGM metrics on ports of their own, when configured (see server/exporter.py)."""
     settings = state.settings
 
-    def render(kind: str) -> Callable[[], bytes]:
-        def body() -> bytes:
-            metrics = state.metrics
-            return metrics.dynamo_text() if kind == "dynamo" else metrics.dcgm_text()
+    def render(kind: str) -> Callable[[], Awaitable[bytes]]:
+        async def body() -> bytes:
+            text = state.metrics.text(kind)
+            return text if state.peers is None else await state.peers.merged(kind, text)
 
         return body
 

@@ -20,8 +20,11 @@ from fakeai.engine import (
 from fakeai.settings import Settings
 
 
-def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | None = None) -> Cluster:
-    """``data_parallel_size`` workers with the configured latency model, scheduler limits and KV pool.
+def build_cluster(
+    settings: Settings, clock: Clock, observer: EngineObserver | None = None, first_index: int = 0
+) -> Cluster:
+    """``data_parallel_size`` workers with the configured latency model, scheduler limits and KV pool,
+    numbered from ``first_index`` (their ``engine`` label: another server process's come before).
 
     A ``profile:<name>`` latency model also supplies its pairing's vLLM defaults (``max_num_seqs``,
     ``max_num_batched_tokens``) and GPU memory; ``fixed`` and ``per-token`` take memory and power from
@@ -64,6 +67,6 @@ def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | N
     observer = observer or NullObserver()
     workers = [
         Worker(index, clock, latency, config, gpu, observer, seed=None if s.seed is None else s.seed + index)
-        for index in range(s.data_parallel_size)
+        for index in range(first_index, first_index + s.data_parallel_size)
     ]
     return Cluster(clock, workers, make_router(s.router), (s.served_model_name,))

@@ -14,6 +14,7 @@ from fakeai.engine.tokenizer import Tokenizers
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.metrics.usage import UsageLedger
+from fakeai.server.peers import Peers
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 
@@ -37,12 +38,15 @@ class AppState:
     ready: bool = False
     #: Every finished request's usage, for the organization usage and costs API.
     usage: UsageLedger = field(default_factory=UsageLedger)
+    #: The other processes of ``--workers N``, whose metrics a scrape merges (None: this is the only one).
+    peers: Peers | None = None
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
+    def build(cls, settings: Settings, clock: Clock | None = None, first_engine: int = 0) -> AppState:
+        """``first_engine``: the index (``engine`` label) of this process's first simulated worker."""
         tokenizers = Tokenizers()
         recorder = Recorder(max_model_len=settings.max_model_len or DEFAULT_MAX_MODEL_LEN)
-        cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder)
+        cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder, first_engine)
         return cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),

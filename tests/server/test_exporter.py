@@ -24,7 +24,7 @@ async def fetch(port: int, head: bytes) -> bytes:
 async def test_answers_get_and_head_of_its_path_and_404_otherwise() -> None:
     scrapes = []
 
-    def render() -> bytes:
+    async def render() -> bytes:
         scrapes.append(1)
         return b"DCGM_FI_DEV_GPU_UTIL 1\n"
 

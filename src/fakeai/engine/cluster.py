@@ -91,6 +91,7 @@ class Cluster:
         self.workers = workers
         self.router = router
         self.block_size = workers[0].kv.block_size
+        self._by_index = {worker.index: worker for worker in workers}  # indexes need not start at 0
         self._served = tuple(served_models)
 
     def now(self) -> float:
@@ -131,7 +132,7 @@ class Cluster:
 
     def abort(self, seq: Sequence) -> None:
         if not seq.finished:
-            self.workers[seq.worker].abort(seq)
+            self._by_index[seq.worker].abort(seq)
 
     def reset_prefix_cache(self) -> int:
         """Drop every cached prefix block not in use, on every worker; returns how many blocks."""

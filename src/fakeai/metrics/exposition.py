@@ -10,7 +10,7 @@ families only at scrape time, from our own counts.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from fakeai.metrics.histogram import Histogram
@@ -69,4 +69,43 @@ def render(families: Iterable[Family]) -> bytes:
         out.append(f"# HELP {family.name} {family.help}")
         out.append(f"# TYPE {family.name} {family.kind}")
         out.extend(family.lines)
+    return ("\n".join(out) + "\n").encode() if out else b""
+
+
+def merge(texts: Iterable[bytes], keep_first: Callable[[str], bool] = lambda name: False) -> bytes:
+    """One exposition from several processes' (``--workers N``), as Prometheus' multiprocess mode merges.
+
+    Families keep the order of their first appearance. A series present in several texts (same name and
+    labels: the frontend's per-model counters, gauges and histogram buckets) is summed, which is the
+    server's total; a gauge family for which ``keep_first(name)`` holds (a configuration value every
+    process reports alike) keeps the first value instead. Series with distinct labels (each engine's) are
+    simply listed.
+    """
+    heads: dict[str, list[str]] = {}  # family -> its HELP and TYPE lines
+    samples: dict[str, dict[str, float]] = {}  # family -> series (name and labels) -> value
+    first: dict[str, bool] = {}
+    for text in texts:
+        family = ""
+        for line in text.decode().splitlines():
+            if line.startswith("# HELP "):
+                family = line.split(" ", 3)[2]
+                if family not in heads:
+                    heads[family] = [line]
+                    samples[family] = {}
+                    first[family] = keep_first(family)
+            elif line.startswith("# TYPE "):
+                if len(heads[family]) == 1:
+                    heads[family].append(line)
+            elif line and family:
+                key, _, value = line.rpartition(" ")
+                series = samples[family]
+                if key in series:
+                    if not first[family]:
+                        series[key] += float(value)
+                else:
+                    series[key] = float(value)
+    out: list[str] = []
+    for family, head in heads.items():
+        out.extend(head)
+        out.extend(f"{key} {number(value)}" for key, value in samples[family].items())
     return ("\n".join(out) + "\n").encode() if out else b""

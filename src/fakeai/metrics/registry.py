@@ -38,6 +38,10 @@ class Metrics:
         """The API layer's hook: see ``Recorder.request_outcome``."""
         self.recorder.request_outcome(model, endpoint, stream, error_type)
 
+    def text(self, kind: str) -> bytes:
+        """The Prometheus exposition of ``kind``: ``vllm``, ``dynamo`` or ``dcgm``."""
+        return {"vllm": self.vllm_text, "dynamo": self.dynamo_text, "dcgm": self.dcgm_text}[kind]()
+
     def vllm_text(self) -> bytes:
         snapshots, served = self.cluster.snapshots(), list(self.cluster.served_models())
         return render(vllm.families(self.recorder, snapshots, served, self.deprecated))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 log = logging.getLogger("fakeai")
 
@@ -22,7 +22,7 @@ READ_TIMEOUT = 10.0
 
 class Exporter:
     def __init__(
-        self, host: str, port: int, path: str, render: Callable[[], bytes], content_type: str
+        self, host: str, port: int, path: str, render: Callable[[], Awaitable[bytes]], content_type: str
     ) -> None:
         self.host, self.port, self.path = host, port, path
         self._render, self._content_type = render, content_type
@@ -45,7 +45,7 @@ class Exporter:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
             method, target, *_ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
             if method in ("GET", "HEAD") and target.split("?", 1)[0] == self.path:
-                status, body, content_type = "200 OK", self._render(), self._content_type
+                status, body, content_type = "200 OK", await self._render(), self._content_type
             else:
                 status, body, content_type = (
                     "404 Not Found",

@@ -9,11 +9,14 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import shutil
 import sys
+import tempfile
 
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from fakeai.server.peers import PEERS_VARIABLE, Peers
 from fakeai.settings import Settings
 
 SETTINGS_VARIABLE = "FAKEAI_INTERNAL_RESOLVED_SETTINGS"
@@ -42,7 +45,7 @@ def app_from_environment() -> ASGIApp:
     settings = Settings.model_validate_json(raw) if raw else Settings()
     configure_logging(settings.log_level)
     log.debug("worker %d settings: %s", os.getpid(), settings.model_dump_json())
-    return create_app(settings)
+    return create_app(settings, peers=Peers.from_environment())
 
 
 def rsgi_from_environment() -> object:
@@ -57,6 +60,18 @@ def rsgi_from_environment() -> object:
 def serve(settings: Settings) -> None:
     """Block serving HTTP until interrupted."""
     os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
+    if settings.workers > 1:  # the processes find each other there (server/peers.py)
+        peers = tempfile.mkdtemp(prefix="fakeai-peers-")
+        os.environ[PEERS_VARIABLE] = peers
+        try:
+            _serve(settings)
+        finally:
+            shutil.rmtree(peers, ignore_errors=True)
+    else:
+        _serve(settings)
+
+
+def _serve(settings: Settings) -> None:
     configure_logging(settings.log_level)
     log.info(
         "FakeAI listening on http://%s:%d (%s, %d worker%s)",

@@ -15,17 +15,25 @@ from fakeai.state import AppState
 
 
 def routes(state: AppState) -> list[Route]:
-    def read(what: Callable[[Metrics], Any], text: bool) -> Callable[[Request], Any]:
+    def read(what: Callable[[Metrics], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            value = what(state.metrics)
-            return Response(value, media_type=CONTENT_TYPE) if text else json_response(value)
+            return json_response(what(state.metrics))  # this process's only
+
+        return endpoint
+
+    def text(kind: str) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            body = state.metrics.text(kind)
+            if state.peers is not None:  # --workers N: the whole server, every process's engines
+                body = await state.peers.merged(kind, body)
+            return Response(body, media_type=CONTENT_TYPE)
 
         return endpoint
 
     return [
-        Route("/metrics", read(Metrics.vllm_text, True), methods=["GET"]),
-        Route("/dynamo/metrics", read(Metrics.dynamo_text, True), methods=["GET"]),
-        Route("/dcgm/metrics", read(Metrics.dcgm_text, True), methods=["GET"]),
-        Route("/metrics/json", read(Metrics.summary, False), methods=["GET"]),
-        Route("/kv-cache/metrics", read(Metrics.kv_cache, False), methods=["GET"]),
+        Route("/metrics", text("vllm"), methods=["GET"]),
+        Route("/dynamo/metrics", text("dynamo"), methods=["GET"]),
+        Route("/dcgm/metrics", text("dcgm"), methods=["GET"]),
+        Route("/metrics/json", read(Metrics.summary), methods=["GET"]),
+        Route("/kv-cache/metrics", read(Metrics.kv_cache), methods=["GET"]),
     ]
