@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            await state.store.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

@@ -138,6 +138,19 @@ class Settings(BaseSettings):
         description="Also serve DCGM's metrics at /metrics on this port (exporter: 9400).",
     )
 
+    # Stored state (store/: files, uploads, batches, fine-tuning, vector stores; docs/store.md)
+    store: str = Field(
+        "memory",
+        description="Where stored objects live: memory (default, lost at exit) or sqlite:PATH (survives "
+        "a kill -9 and a restart; file bytes in PATH.files/).",
+    )
+    store_max_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=0,
+        description="Cap on everything stored (file bytes and objects; 0: none); past it writes get 400 "
+        "storage_limit_exceeded.",
+    )
+
     @field_validator("latency_model")
     @classmethod
     def _known_latency_model(cls, value: str) -> str:
@@ -158,6 +171,13 @@ class Settings(BaseSettings):
         if value not in profile_names():
             raise ValueError(f"hardware_profile must be one of {', '.join(profile_names())}; got {value!r}")
         return value
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value == "memory" or (value.startswith("sqlite:") and value.removeprefix("sqlite:")):
+            return value
+        raise ValueError(f"store must be memory or sqlite:PATH; got {value!r}")
 
     @field_validator("log_level", mode="before")
     @classmethod
