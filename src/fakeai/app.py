@@ -19,6 +19,7 @@ from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
+from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
@@ -36,8 +37,8 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics)
+_ENDPOINT_FAMILIES = (chat, completions, responses)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, responses)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

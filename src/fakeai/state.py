@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
@@ -34,6 +35,9 @@ class AppState:
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
+    #: Per-family services that a family's Endpoints and Starlette routes share (by family name), such as
+    #: the running background responses: built on first use, owned by this app only.
+    services: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:

@@ -25,8 +25,16 @@ Snapshot = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 
 
 class ResponseFrames:
-    def __init__(self, run: Run, layout: Layout, snapshot: Snapshot, sampler: LogprobSampler | None) -> None:
+    def __init__(
+        self,
+        run: Run,
+        layout: Layout,
+        snapshot: Snapshot,
+        sampler: LogprobSampler | None,
+        finished: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.run = run
+        self.finished = finished  # called with the final response object
         self.layout = layout
         self.snapshot = snapshot
         self.sampler = sampler
@@ -65,7 +73,10 @@ class ResponseFrames:
     def tail(self) -> bytes:
         status = self.status
         kind = "response.completed" if status == "completed" else "response.incomplete"
-        return self.event(kind, response=self.snapshot(status, self.items))
+        body = self.snapshot(status, self.items)
+        if self.finished is not None:
+            self.finished(body)
+        return self.event(kind, response=body)
 
     @property
     def status(self) -> str:
