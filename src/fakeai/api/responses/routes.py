@@ -3,20 +3,27 @@ serves it natively, as chat); the stored-response routes are Starlette routes.""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from fakeai.api.chat.modes import MODE_HEADER
-from fakeai.api.responses.protocol import CreateResponseRequest
+from fakeai.api.responses.background import Background, replay
+from fakeai.api.responses.protocol import CreateResponseRequest, InputTokensRequest
+from fakeai.api.responses.records import Records
 from fakeai.api.responses.service import ResponseGeneration, ResponsesService
 from fakeai.api.serving import serve_generation
+from fakeai.errors import InvalidRequestError
 from fakeai.security.identity import identity_of
-from fakeai.server.exchange import Endpoint, Exchange, Reply
+from fakeai.server.decode import decode_json
+from fakeai.server.exchange import SSE_HEADERS, Answer, Endpoint, EventStream, Exchange, Reply
 from fakeai.server.responses import json_response
+from fakeai.server.sse import guarded
 from fakeai.state import AppState
+from fakeai.store.base import page_of
 
 ENDPOINT = "responses"  # Dynamo's endpoint label
 
@@ -38,6 +45,8 @@ def endpoints(state: AppState) -> list[Endpoint]:
 
         async def start(body: CreateResponseRequest, request_id: str, arrival: float) -> Any:
             generation = await responses.create(body, request_id, arrival, exchange.identity, mode)
+            if body.background:
+                return await _background(responses, generation, bool(body.stream))
             made.append(generation)
             return generation
 
@@ -49,20 +58,128 @@ def endpoints(state: AppState) -> list[Endpoint]:
     return [Endpoint("POST", "/v1/responses", create)]
 
 
+async def _background(responses: ResponsesService, generation: ResponseGeneration, stream: bool) -> Reply:
+    """Start a background response: its queued object now, or (``stream``) its events as they come; a
+    client that goes away leaves it running."""
+    assert generation.records is not None  # background needs store (checked in the service)
+    job = Background(generation, generation.records)
+    queued = await job.start()
+    responses.running[job.id] = job
+    assert job.task is not None
+    job.task.add_done_callback(lambda _: responses.running.pop(job.id, None))
+    if stream:
+        return EventStream(guarded(job.stream(-1), _ignore))
+    return Answer.json(queued)
+
+
+def _ignore(status: int) -> None:
+    """A background stream's end changes nothing: the job runs (and counts) on its own."""
+
+
 def routes(state: AppState) -> list[Route]:
     responses = service(state)
 
+    def records(request: Request) -> Records:
+        return responses.records(identity_of(request.scope))
+
     async def retrieve(request: Request) -> Response:
-        records = responses.records(identity_of(request.scope))
-        record = await records.get(request.path_params["response_id"])
-        return json_response(record["response"])
+        response_id = request.path_params["response_id"]
+        query = request.query_params
+        job = responses.running.get(response_id)
+        if query.get("stream", "false").lower() == "true":
+            after = _int(query.get("starting_after"), "starting_after", -1)
+            if job is not None:
+                return _sse(job.stream(after))
+            record = await records(request).get(response_id)
+            if not record["response"].get("background"):
+                raise InvalidRequestError(
+                    "Only responses created with 'background': true can be streamed again.", param="stream"
+                )
+            return _sse(replay(records(request), response_id, after))
+        if job is not None:
+            return json_response(job.snapshot())
+        return json_response((await records(request).get(response_id))["response"])
 
     async def delete(request: Request) -> Response:
         response_id = request.path_params["response_id"]
-        await responses.records(identity_of(request.scope)).delete(response_id)
-        return json_response({"id": response_id, "object": "response.deleted", "deleted": True})
+        job = responses.running.get(response_id)
+        if job is not None:
+            job.cancel()
+            await _settled(job)
+        await records(request).delete(response_id)
+        return Response(status_code=200)  # the spec documents no body (the SDKs return None)
+
+    async def cancel(request: Request) -> Response:
+        response_id = request.path_params["response_id"]
+        job = responses.running.get(response_id)
+        if job is not None:
+            job.cancel()
+            await _settled(job)
+            return json_response(job.snapshot())
+        response = (await records(request).get(response_id))["response"]
+        if not response.get("background"):
+            raise InvalidRequestError(
+                "Only responses created with 'background': true can be cancelled.", param="response_id"
+            )
+        return json_response(response)  # already ended: cancelling again returns it as it is
+
+    async def input_items(request: Request) -> Response:
+        store = records(request)
+        record = await store.get(request.path_params["response_id"])
+        previous = record.get("previous_response_id")
+        items = [*(await store.history(previous) if previous else []), *record["input"]]
+        query = request.query_params
+        limit = _int(query.get("limit"), "limit", 20)
+        if not 1 <= limit <= 100:
+            raise InvalidRequestError(
+                f"Invalid 'limit': expected a value between 1 and 100, but got {limit} instead.",
+                param="limit",
+                code="invalid_value",
+            )
+        order = query.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise InvalidRequestError(
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order",
+                code="invalid_value",
+            )  # fmt: skip
+        if order == "desc":
+            items.reverse()
+        return json_response(page_of(items, query.get("after"), None, limit, None).to_openai())
+
+    async def input_tokens(request: Request) -> Response:
+        body = decode_json(await request.body(), InputTokensRequest)
+        count = await responses.count(body, identity_of(request.scope))
+        return json_response({"object": "response.input_tokens", "input_tokens": count})
 
     return [
+        Route("/v1/responses/input_tokens", input_tokens, methods=["POST"]),
         Route("/v1/responses/{response_id}", retrieve, methods=["GET"]),
         Route("/v1/responses/{response_id}", delete, methods=["DELETE"]),
+        Route("/v1/responses/{response_id}/cancel", cancel, methods=["POST"]),
+        Route("/v1/responses/{response_id}/input_items", input_items, methods=["GET"]),
     ]
+
+
+async def _settled(job: Background) -> None:
+    if job.task is not None:
+        try:
+            await job.task
+        except BaseException:  # noqa: BLE001  # its own outcome is in its status
+            pass
+
+
+def _sse(events: AsyncIterator[bytes]) -> Response:
+    return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+def _int(value: str | None, param: str, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidRequestError(
+            f"Invalid type for '{param}': expected an integer, but got a string instead.",
+            param=param,
+            code="invalid_type",
+        ) from None

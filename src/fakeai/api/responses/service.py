@@ -9,6 +9,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from fakeai.api.chat.prompt import prompt_tokens
 from fakeai.api.chat.reasoning import effective_effort
 from fakeai.api.chat.service import ChatCompletion, ChatService
 from fakeai.api.chat.tools import last_user_text
@@ -16,7 +17,7 @@ from fakeai.api.generation import Run
 from fakeai.api.responses import items as input_items
 from fakeai.api.responses.events import ResponseFrames
 from fakeai.api.responses.output import Layout
-from fakeai.api.responses.protocol import CreateResponseRequest
+from fakeai.api.responses.protocol import CreateResponseRequest, InputTokensRequest
 from fakeai.api.responses.records import Records
 from fakeai.api.responses.search import Search
 from fakeai.api.responses.tools import ResponseTools, read_tools
@@ -33,6 +34,8 @@ class ResponsesService:
         self.state = state
         self.chat = ChatService(state)
         self._tasks: set[asyncio.Task[None]] = set()  # store writes scheduled from inside a stream
+        #: Background responses still running, by id (api/responses/background.py).
+        self.running: dict[str, Any] = {}
 
     def records(self, identity: Identity) -> Records:
         return Records(self.state.store.project(identity.project))
@@ -42,6 +45,30 @@ class ResponsesService:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def context(
+        self, request: CreateResponseRequest | InputTokensRequest, records: Records
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(the history items, this request's normalized input items)."""
+        history = await records.history(request.previous_response_id) if request.previous_response_id else []
+        found = await records.items(input_items.references(request.input))
+        return history, input_items.normalize(request.input, found)
+
+    async def count(self, request: InputTokensRequest, identity: Identity) -> int:
+        """``input_tokens`` of a response to this request, counted as ``create`` counts them."""
+        tools = read_tools(request.tools, request.tool_choice)
+        history, given = await self.context(request, self.records(identity))
+        probe = CreateResponseRequest(
+            model=request.model, input=request.input, instructions=request.instructions, tools=request.tools,
+            tool_choice=request.tool_choice, text=request.text, reasoning=request.reasoning,
+        )  # fmt: skip
+        chat = chat_request(probe, input_items.messages([*history, *given]), tools, set())
+        card = self.state.catalog.resolve(request.model)
+        encoding = await self.state.tokenizers.load(card.tokenizer)
+        try:
+            return prompt_tokens(encoding, card, chat).total
+        except FakeAIError as exc:
+            raise renamed(exc, tools.positions) from None
 
     async def create(
         self,
@@ -56,9 +83,7 @@ class ResponsesService:
         include = check_include(request.include)
         tools = read_tools(request.tools, request.tool_choice)
         records = self.records(identity)
-        history = await records.history(request.previous_response_id) if request.previous_response_id else []
-        found = await records.items(input_items.references(request.input))
-        given = input_items.normalize(request.input, found)
+        history, given = await self.context(request, records)
         context = input_items.messages([*history, *given])
         try:
             chat = await self.chat.create(
