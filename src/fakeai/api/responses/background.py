@@ -55,7 +55,7 @@ class Background:
         await self.records.save(queued, self.generation.given)
         self._publish(self.frames.event("response.created", response=queued))
         self._publish(self.frames.event("response.queued", response=queued))
-        self.frames.head_sent = True
+        self.frames.announced = True
         self.task = asyncio.get_running_loop().create_task(self._drive())
         return queued
 
@@ -68,12 +68,8 @@ class Background:
     async def _drive(self) -> None:
         generation, frames = self.generation, self.frames
         try:
-            first = True
             async for chunk in step_events(generation.run, frames):
-                if first:
-                    self.status = "in_progress"
-                    self._publish(frames.event("response.in_progress", response=self.snapshot()))
-                    first = False
+                self.status = "in_progress"  # the first chunk starts with response.in_progress
                 self._publish(chunk)
             self.status = frames.status
         except asyncio.CancelledError:

@@ -46,6 +46,8 @@ class ResponseFrames:
         self.logprobs: list[Any] = []
         self.items: list[dict[str, Any]] = []  # the items done so far, in output order
         self.head_sent = False
+        #: A background response announced itself (created, queued) already: the head is in_progress only.
+        self.announced = False
         self._delta: tuple[bytes, bytes] | None = None  # what surrounds a delta of the open segment
 
     # -- framing ---------------------------------------------------------------------------------------
@@ -60,13 +62,15 @@ class ResponseFrames:
         if self.head_sent:
             return b""
         self.head_sent = True
-        return self.event("response.created", response=self.snapshot("in_progress", [])) + self.event(
-            "response.in_progress", response=self.snapshot("in_progress", [])
-        )
+        created = b"" if self.announced else self.event("response.created", response=self.snapshot("in_progress", []))
+        return created + self.event("response.in_progress", response=self.snapshot("in_progress", []))
 
     def step(self) -> bytes:
+        news = self.run.news()
+        if not news and self.head_sent:
+            return b""
         frames = [self.head()]
-        for _, _, stop, finished in self.run.news():
+        for _, _, stop, finished in news:
             self._advance(stop, finished, frames)
         return b"".join(frames)
 
