@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.conversations import routes as conversations
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.responses import routes as responses
@@ -38,7 +39,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions, responses)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, responses)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, responses, conversations)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

@@ -88,6 +88,7 @@ class Background:
         try:
             await self.records.update(final)
             await self.records.store.put_blob(events_key(self.id), b"".join(self.events))
+            await self.generation.append_turn(final)
         except Exception:  # a full store: the object stays as last stored
             log.warning("background response %s: final state not stored", self.id, exc_info=True)
 

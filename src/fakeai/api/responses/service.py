@@ -14,6 +14,7 @@ from fakeai.api.chat.reasoning import effective_effort
 from fakeai.api.chat.service import ChatCompletion, ChatService
 from fakeai.api.chat.tools import last_user_text
 from fakeai.api.generation import Run
+from fakeai.api.conversations.records import Conversations
 from fakeai.api.responses import items as input_items
 from fakeai.api.responses.events import ResponseFrames
 from fakeai.api.responses.output import Layout
@@ -49,8 +50,11 @@ class ResponsesService:
     async def context(
         self, request: CreateResponseRequest | InputTokensRequest, records: Records
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(the history items, this request's normalized input items)."""
+        """(the history items: earlier turns or the conversation's items; this request's input items)."""
         history = await records.history(request.previous_response_id) if request.previous_response_id else []
+        conversation = conversation_id(request.conversation)
+        if conversation is not None:
+            history = await Conversations(records.store).all_items(conversation, param="conversation")
         found = await records.items(input_items.references(request.input))
         return history, input_items.normalize(request.input, found)
 
@@ -109,7 +113,21 @@ class ResponsesService:
         )
         store = request.store is not False
         effort = effective_effort(self.state.catalog.resolve(request.model), chat.request.reasoning_effort)
-        return ResponseGeneration(self, request, chat, layout, tools, given, records if store else None, effort)
+        generation = ResponseGeneration(self, request, chat, layout, tools, given, records if store else None, effort)
+        generation.conversation = Conversations(records.store), conversation_id(request.conversation)
+        return generation
+
+
+def conversation_id(conversation: str | dict[str, Any] | None) -> str | None:
+    """The ``conversation`` parameter's id (a string, or ``{"id": ...}``)."""
+    if conversation is None or isinstance(conversation, str):
+        return conversation
+    found = conversation.get("id")
+    if not isinstance(found, str):
+        raise InvalidRequestError(
+            "Missing required parameter: 'conversation.id'.", param="conversation.id", code="missing_required_parameter"
+        )
+    return found
 
 
 def _check(request: CreateResponseRequest) -> None:
@@ -157,6 +175,8 @@ class ResponseGeneration:
         self.created_at = int(time.time())
         self.echo = _echo(request, effort, records is not None)
         self._frames: ResponseFrames | None = None
+        #: Where the turn's items are appended, if the request names a conversation.
+        self.conversation: tuple[Conversations, str | None] | None = None
 
     def snapshot(self, status: str, output: list[dict[str, Any]]) -> dict[str, Any]:
         """The response object in ``status`` with ``output``; terminal ones carry usage."""
@@ -210,9 +230,19 @@ class ResponseGeneration:
         finally:
             self.run.abort()
         body = _plain(self.snapshot(self.status, self.output()))
+        await self.persist(body)
+        return body
+
+    async def persist(self, body: dict[str, Any]) -> None:
+        """Store the finished response, and append its turn to its conversation."""
         if self.records is not None:
             await self.records.save(body, self.given)
-        return body
+        await self.append_turn(body)
+
+    async def append_turn(self, body: dict[str, Any]) -> None:
+        if self.conversation is not None and self.conversation[1] is not None:
+            conversations, conversation = self.conversation
+            await conversations.add(conversation, [*self.given, *body["output"]], normalized=True)
 
     def frames(self) -> ResponseFrames:
         """The stream's frames (one per generation: ``error_frame`` continues its sequence numbers)."""
@@ -232,8 +262,7 @@ class ResponseGeneration:
 
     def finished(self, body: dict[str, Any]) -> None:
         """A stream's last event went out: store what it said."""
-        if self.records is not None:
-            self.service.later(self.records.save(_plain(body), self.given))
+        self.service.later(self.persist(_plain(body)))
 
 
 def _plain(body: dict[str, Any]) -> dict[str, Any]:
@@ -260,6 +289,7 @@ def _echo(request: CreateResponseRequest, effort: str | None, store: bool) -> di
         "model": request.model,
         "parallel_tool_calls": request.parallel_tool_calls is not False,
         "previous_response_id": request.previous_response_id,
+        "conversation": {"id": conversation} if (conversation := conversation_id(request.conversation)) else None,
         "reasoning": {"effort": effort, "summary": summary},
         "service_tier": "default",
         "store": store,
