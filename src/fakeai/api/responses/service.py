@@ -97,10 +97,9 @@ class ResponsesService:
             raise renamed(exc, tools.positions) from None
         completion = chat.run.completions[0]
         search = None
-        if tools.web_search is not None and tools.choice != "none" or tools.forced == "web_search":
-            if completion.kind == "content":
-                search = Search.run(last_user_text(chat.request), self.state.settings.seed, request.seed,
-                                    "web_search_call.action.sources" in include)  # fmt: skip
+        if tools.searches(completion.kind == "content"):
+            search = Search.run(last_user_text(chat.request), self.state.settings.seed, request.seed,
+                                "web_search_call.action.sources" in include)  # fmt: skip
         summary = None
         if request.reasoning is not None:
             summary = request.reasoning.summary or request.reasoning.generate_summary

@@ -30,13 +30,15 @@ class ResponseTools:
     #: chat's ``tool_choice`` (None: auto), and whether a built-in is forced.
     choice: str | dict[str, Any] | None = None
     forced: str | None = None
+    #: ``tool_choice: "none"``: no tool at all, built-in or not.
+    refused: bool = False
 
-    @property
-    def searches(self) -> bool:
-        """Whether this response runs a (simulated) web search: forced, or offered and not refused."""
-        if self.web_search is None or self.choice == "none":
+    def searches(self, answers_in_text: bool) -> bool:
+        """Whether this response runs a (simulated) web search: forced, or offered, not refused, and the
+        planner called no function."""
+        if self.web_search is None or self.refused:
             return False
-        return self.forced == "web_search" or self.choice in (None, "auto", "required") and not self.functions
+        return self.forced == "web_search" or answers_in_text
 
 
 def read_tools(tools: list[dict[str, Any]] | None, choice: str | dict[str, Any] | None) -> ResponseTools:
@@ -64,6 +66,7 @@ def read_tools(tools: list[dict[str, Any]] | None, choice: str | dict[str, Any] 
                 code="unsupported_value",
             )
     result.choice, result.forced = _choice(choice, result)
+    result.refused = choice == "none"
     return result
 
 
