@@ -35,11 +35,13 @@ def test_lifecycle(client: OpenAI, validated: list) -> None:
 
 def test_responses_append_to_their_conversation(client: OpenAI) -> None:
     conversation = client.conversations.create()
-    first = client.responses.create(model="gpt-4o", input="Tell me about tides.", conversation=conversation.id,
-                                    max_output_tokens=16)  # fmt: skip
+    first = client.responses.create(
+        model="gpt-4o", input="Tell me about tides.", conversation=conversation.id, max_output_tokens=16
+    )
     assert first.conversation.id == conversation.id
-    second = client.responses.create(model="gpt-4o", input="And the boats?", conversation={"id": conversation.id},
-                                     max_output_tokens=16)  # fmt: skip
+    second = client.responses.create(
+        model="gpt-4o", input="And the boats?", conversation={"id": conversation.id}, max_output_tokens=16
+    )
     assert second.usage.input_tokens > first.usage.input_tokens + first.usage.output_tokens
     items = client.conversations.items.list(conversation.id, order="asc").data
     assert [item.type for item in items] == ["message"] * 4

@@ -15,16 +15,22 @@ from tests.contract.spec import Spec
 
 def _client(app) -> tuple[httpx2.AsyncClient, AsyncOpenAI]:  # type: ignore[no-untyped-def]
     http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://testserver")
-    return http, AsyncOpenAI(api_key="x", base_url="http://testserver/v1", http_client=http, max_retries=0,
-                             _strict_response_validation=True)  # fmt: skip
+    return http, AsyncOpenAI(
+        api_key="x",
+        base_url="http://testserver/v1",
+        http_client=http,
+        max_retries=0,
+        _strict_response_validation=True,
+    )
 
 
 async def test_polled_to_completion_then_replayed_from_the_middle(spec: Spec) -> None:
     app = create_app(Settings(ttft_ms=20, itl_ms=2))
     http, client = _client(app)
     async with http:
-        created = await client.responses.create(model="gpt-4o", input="Tell me about tides.", background=True,
-                                                max_output_tokens=40)  # fmt: skip
+        created = await client.responses.create(
+            model="gpt-4o", input="Tell me about tides.", background=True, max_output_tokens=40
+        )
         assert created.status == "queued" and created.background is True
         statuses = []
         for _ in range(200):
@@ -38,10 +44,18 @@ async def test_polled_to_completion_then_replayed_from_the_middle(spec: Spec) ->
         whole = events_of((await http.get(f"/v1/responses/{created.id}", params={"stream": "true"})).text)
         numbers = [e["sequence_number"] for e in whole]
         assert numbers == list(range(len(whole)))
-        assert [e["type"] for e in whole[:3]] == ["response.created", "response.queued", "response.in_progress"]
+        assert [e["type"] for e in whole[:3]] == [
+            "response.created",
+            "response.queued",
+            "response.in_progress",
+        ]
         middle = len(whole) // 2
         tail = events_of(
-            (await http.get(f"/v1/responses/{created.id}", params={"stream": "true", "starting_after": middle})).text
+            (
+                await http.get(
+                    f"/v1/responses/{created.id}", params={"stream": "true", "starting_after": middle}
+                )
+            ).text
         )
         assert tail == whole[middle + 1 :]
         assert tail[-1]["type"] == "response.incomplete"
@@ -74,6 +88,10 @@ async def test_background_stream_on_create() -> None:
     app = create_app(Settings(ttft_ms=0, itl_ms=0))
     http, client = _client(app)
     async with http:
-        kinds = [e.type async for e in await client.responses.create(
-            model="gpt-4o", input="Hi", background=True, stream=True, max_output_tokens=16)]  # fmt: skip
+        kinds = [
+            e.type
+            async for e in await client.responses.create(
+                model="gpt-4o", input="Hi", background=True, stream=True, max_output_tokens=16
+            )
+        ]
         assert kinds[:2] == ["response.created", "response.queued"] and kinds[-1] == "response.incomplete"

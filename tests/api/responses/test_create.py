@@ -48,11 +48,14 @@ def test_instructions_and_items_count_as_input(client: OpenAI) -> None:
         model="gpt-4o",
         instructions="You are terse.",
         input=[
-            {"role": "user", "content": [
-                {"type": "input_text", "text": "Describe the picture."},
-                {"type": "input_image", "image_url": PNG, "detail": "low"},
-            ]},
-        ],  # fmt: skip
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "Describe the picture."},
+                    {"type": "input_image", "image_url": PNG, "detail": "low"},
+                ],
+            },
+        ],
         temperature=0.2,
         top_p=0.9,
     )
@@ -68,9 +71,11 @@ def test_seed_reproduces(client: OpenAI) -> None:
 
 def test_reasoning_items_and_tokens(client: OpenAI) -> None:
     response = client.responses.create(
-        model="o4-mini", input="Why is the sky blue?", reasoning={"effort": "low", "summary": "detailed"},
+        model="o4-mini",
+        input="Why is the sky blue?",
+        reasoning={"effort": "low", "summary": "detailed"},
         include=["reasoning.encrypted_content"],
-    )  # fmt: skip
+    )
     reasoning, message = response.output
     assert reasoning.type == "reasoning" and reasoning.summary[0].type == "summary_text"
     assert reasoning.summary[0].text.startswith("**") and reasoning.encrypted_content
@@ -120,7 +125,12 @@ def test_function_call_then_its_output_ends_the_loop(client: OpenAI) -> None:
         tools=[WEATHER],
         input=[
             {"role": "user", "content": "What's the weather in Lisbon?"},
-            {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+            {
+                "type": "function_call",
+                "call_id": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments,
+            },
             {"type": "function_call_output", "call_id": call.call_id, "output": '{"temp": 21}'},
         ],
     )
@@ -131,10 +141,15 @@ def test_function_call_then_its_output_ends_the_loop(client: OpenAI) -> None:
 def test_tool_choice_required_and_named(client: OpenAI) -> None:
     other = {**WEATHER, "name": "get_time", "description": "Current time"}
     named = client.responses.create(
-        model="gpt-4o", input="Hello", tools=[WEATHER, other], tool_choice={"type": "function", "name": "get_time"}
+        model="gpt-4o",
+        input="Hello",
+        tools=[WEATHER, other],
+        tool_choice={"type": "function", "name": "get_time"},
     )
     assert [item.name for item in named.output] == ["get_time"]
-    none = client.responses.create(model="gpt-4o", input="Weather in Lisbon?", tools=[WEATHER], tool_choice="none")
+    none = client.responses.create(
+        model="gpt-4o", input="Weather in Lisbon?", tools=[WEATHER], tool_choice="none"
+    )
     assert none.output[0].type == "message"
     single = client.responses.create(
         model="gpt-4o", input="weather and time", tools=[WEATHER, other], parallel_tool_calls=False
@@ -179,7 +194,11 @@ def test_bad_input_names_its_param(http: TestClient, body: dict, param: str) -> 
 
 def test_logprobs_when_included(client: OpenAI) -> None:
     response = client.responses.create(
-        model="gpt-4o", input="Hi", include=["message.output_text.logprobs"], top_logprobs=2, max_output_tokens=20
+        model="gpt-4o",
+        input="Hi",
+        include=["message.output_text.logprobs"],
+        top_logprobs=2,
+        max_output_tokens=20,
     )
     part = response.output[0].content[0]
     assert "".join(lp.token for lp in part.logprobs) == part.text
@@ -189,9 +208,14 @@ def test_logprobs_when_included(client: OpenAI) -> None:
 def test_input_file_counts_pages(client: OpenAI) -> None:
     response = client.responses.create(
         model="gpt-4o",
-        input=[{"role": "user", "content": [
-            {"type": "input_text", "text": "Summarise."},
-            {"type": "input_file", "file_id": "file-abc", "filename": "report.pdf"},
-        ]}],  # fmt: skip
+        input=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "Summarise."},
+                    {"type": "input_file", "file_id": "file-abc", "filename": "report.pdf"},
+                ],
+            }
+        ],
     )
     assert response.usage.input_tokens > 500

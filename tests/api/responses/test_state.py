@@ -39,9 +39,11 @@ def test_store_false_cannot_be_retrieved_or_continued(client: OpenAI) -> None:
 def test_input_items_page(client: OpenAI) -> None:
     first = client.responses.create(model="gpt-4o", input="One", max_output_tokens=16)
     second = client.responses.create(
-        model="gpt-4o", input=[{"role": "user", "content": "Two"}, {"role": "user", "content": "Three"}],
-        previous_response_id=first.id, max_output_tokens=16,
-    )  # fmt: skip
+        model="gpt-4o",
+        input=[{"role": "user", "content": "Two"}, {"role": "user", "content": "Three"}],
+        previous_response_id=first.id,
+        max_output_tokens=16,
+    )
     items = client.responses.input_items.list(second.id, order="asc")
     texts = [item.content[0].text for item in items.data]
     assert texts[0] == "One" and texts[-2:] == ["Two", "Three"] and len(texts) == 4  # with turn 1's answer
@@ -55,7 +57,8 @@ def test_item_reference_reads_a_stored_item(client: OpenAI) -> None:
     first = client.responses.create(model="gpt-4o", input="Remember the word harbour.")
     plain = client.responses.create(model="gpt-4o", input="And now?")
     referenced = client.responses.create(
-        model="gpt-4o", input=[{"type": "item_reference", "id": first.output[0].id}, {"role": "user", "content": "And now?"}]
+        model="gpt-4o",
+        input=[{"type": "item_reference", "id": first.output[0].id}, {"role": "user", "content": "And now?"}],
     )
     assert referenced.usage.input_tokens > plain.usage.input_tokens
 
@@ -83,17 +86,25 @@ def test_cancel_refuses_a_foreground_response(client: OpenAI) -> None:
 
 def _ttft_sum(http: TestClient) -> float:
     text = http.get("/metrics").text
-    return float(re.search(r'^vllm:time_to_first_token_seconds_sum\{model_name="gpt-4o"[^}]*\} (\S+)$', text, re.M).group(1))
+    return float(
+        re.search(
+            r'^vllm:time_to_first_token_seconds_sum\{model_name="gpt-4o"[^}]*\} (\S+)$', text, re.M
+        ).group(1)
+    )
 
 
 def test_five_turns_grow_the_cache_and_shrink_ttft() -> None:
     """The done-when check: each turn's history is a prefix of the next prompt, so input and cached tokens
     rise turn by turn while the server-side TTFT (per-token prefill of the uncached part) stays far below
     what the whole prompt would cost."""
-    settings = Settings(latency_model="per-token", prefill_ms_per_token=0.5, prefill_overhead_ms=1.0, itl_ms=0)
+    settings = Settings(
+        latency_model="per-token", prefill_ms_per_token=0.5, prefill_overhead_ms=1.0, itl_ms=0
+    )
     with TestClient(create_app(settings)) as http:
         client = sdk(http)
-        client.responses.create(model="gpt-4o", input="warm up", store=False, max_output_tokens=16)  # vocabulary
+        client.responses.create(
+            model="gpt-4o", input="warm up", store=False, max_output_tokens=16
+        )  # vocabulary
         previous, rows = None, []
         for turn in range(5):
             before = _ttft_sum(http)
@@ -102,11 +113,13 @@ def test_five_turns_grow_the_cache_and_shrink_ttft() -> None:
                 model="gpt-4o", input=text, previous_response_id=previous, max_output_tokens=16
             )
             usage = response.usage
-            rows.append((usage.input_tokens, usage.input_tokens_details.cached_tokens, _ttft_sum(http) - before))
+            rows.append(
+                (usage.input_tokens, usage.input_tokens_details.cached_tokens, _ttft_sum(http) - before)
+            )
             previous = response.id
     inputs, cached, ttfts = zip(*rows, strict=True)
     assert list(inputs) == sorted(set(inputs)) and list(cached) == sorted(set(cached))
     assert cached[0] == 0 and cached[-1] > 0.9 * inputs[-1]
-    for (total, hit, ttft) in rows[1:]:
+    for total, hit, ttft in rows[1:]:
         assert ttft < ttfts[0] / 5  # only the new tokens are prefilled
         assert ttft == pytest.approx((1.0 + (total - hit) * 0.5) / 1000, abs=0.02)

@@ -46,8 +46,9 @@ def test_reasoning_function_call_and_text_validate(http: TestClient, spec: Spec)
     """The done-when check: a stream with reasoning (summary), a function call, then (after its output)
     reasoning and text: every event is a valid ``ResponseStreamEvent``."""
     reasoning = {"effort": "minimal", "summary": "auto"}
-    first = stream(http, model="o4-mini", input="What's the weather in Lisbon?", tools=[WEATHER],
-                   reasoning=reasoning)  # fmt: skip
+    first = stream(
+        http, model="o4-mini", input="What's the weather in Lisbon?", tools=[WEATHER], reasoning=reasoning
+    )
     kinds = Counter(_kinds(first))
     assert kinds["response.reasoning_summary_text.delta"] > 0
     assert kinds["response.reasoning_summary_part.done"] == 1
@@ -59,11 +60,17 @@ def test_reasoning_function_call_and_text_validate(http: TestClient, spec: Spec)
     assert reasoning_item["type"] == "reasoning" and call["type"] == "function_call"
     arguments = "".join(e["delta"] for e in first if e["type"] == "response.function_call_arguments.delta")
     assert arguments == call["arguments"] and json.loads(arguments)["city"] == "Lisbon"
-    second = stream(http, model="o4-mini", tools=[WEATHER], reasoning=reasoning, input=[
-        {"role": "user", "content": "What's the weather in Lisbon?"},
-        call,
-        {"type": "function_call_output", "call_id": call["call_id"], "output": "21 C, sunny"},
-    ])  # fmt: skip
+    second = stream(
+        http,
+        model="o4-mini",
+        tools=[WEATHER],
+        reasoning=reasoning,
+        input=[
+            {"role": "user", "content": "What's the weather in Lisbon?"},
+            call,
+            {"type": "function_call_output", "call_id": call["call_id"], "output": "21 C, sunny"},
+        ],
+    )
     assert "response.output_text.delta" in _kinds(second)
     for event in first + second:
         spec.validate("ResponseStreamEvent", event)

@@ -16,9 +16,12 @@ SEARCH = [{"type": "web_search"}]
 
 def test_search_call_and_citations(client: OpenAI) -> None:
     response = client.responses.create(
-        model="gpt-4o", input="Latest news about Lisbon trams", tools=SEARCH, include=["web_search_call.action.sources"],
+        model="gpt-4o",
+        input="Latest news about Lisbon trams",
+        tools=SEARCH,
+        include=["web_search_call.action.sources"],
         extra_body={"seed": 3},
-    )  # fmt: skip
+    )
     call, message = response.output
     assert call.type == "web_search_call" and call.status == "completed"
     assert call.action.type == "search" and call.action.query == "Latest news about Lisbon trams"
@@ -29,8 +32,9 @@ def test_search_call_and_citations(client: OpenAI) -> None:
         assert urlparse(annotation.url).hostname.endswith(".example")
         cited = text.text[annotation.start_index : annotation.end_index]
         assert cited and cited[-1] in ".!?"
-    again = client.responses.create(model="gpt-4o", input="Latest news about Lisbon trams", tools=SEARCH,
-                                    extra_body={"seed": 3})  # fmt: skip
+    again = client.responses.create(
+        model="gpt-4o", input="Latest news about Lisbon trams", tools=SEARCH, extra_body={"seed": 3}
+    )
     assert [a.url for a in again.output[1].content[0].annotations] == [a.url for a in text.annotations]
 
 
@@ -47,8 +51,11 @@ def test_a_function_call_wins_over_the_search(client: OpenAI) -> None:
 def test_stream_events(http: TestClient, spec: Spec) -> None:
     events = stream(http, input="News about the harbour", tools=SEARCH)
     kinds = Counter(e["type"] for e in events)
-    for kind in ("response.web_search_call.in_progress", "response.web_search_call.searching",
-                 "response.web_search_call.completed"):  # fmt: skip
+    for kind in (
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+    ):
         assert kinds[kind] == 1
     assert kinds["response.output_text.annotation.added"] >= 1
     for event in events:

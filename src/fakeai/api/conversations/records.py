@@ -23,10 +23,16 @@ class Conversations:
     def __init__(self, store: ProjectStore) -> None:
         self.store = store
 
-    async def create(self, metadata: dict[str, str] | None, items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    async def create(
+        self, metadata: dict[str, str] | None, items: list[dict[str, Any]] | None
+    ) -> dict[str, Any]:
         added = self._normalized(items)
-        conversation = {"id": new_id("conv_"), "object": "conversation", "created_at": int(time.time()),
-                        "metadata": metadata or {}}  # fmt: skip
+        conversation = {
+            "id": new_id("conv_"),
+            "object": "conversation",
+            "created_at": int(time.time()),
+            "metadata": metadata or {},
+        }
         await self.store.put(CONVERSATION, conversation)
         if added:
             await self.store.put_many(items_kind(conversation["id"]), added)
@@ -49,15 +55,18 @@ class Conversations:
         await self.store.drop(items_kind(conversation_id))
         await self.store.delete(CONVERSATION, conversation_id)
 
-    async def add(self, conversation_id: str, items: list[dict[str, Any]], *, normalized: bool = False) -> list[dict[str, Any]]:
+    async def add(
+        self, conversation_id: str, items: list[dict[str, Any]], *, normalized: bool = False
+    ) -> list[dict[str, Any]]:
         """Append items (raw input items unless ``normalized``); returns them as stored."""
         await self.get(conversation_id)
         added = items if normalized else self._normalized(items)
         await self.store.put_many(items_kind(conversation_id), added)
         return added
 
-    async def items(self, conversation_id: str, *, after: str | None = None, limit: int | None = 20,
-                    order: str = "desc") -> Page:  # fmt: skip
+    async def items(
+        self, conversation_id: str, *, after: str | None = None, limit: int | None = 20, order: str = "desc"
+    ) -> Page:
         await self.get(conversation_id)
         return await self.store.list(items_kind(conversation_id), after=after, limit=limit, order=order)  # type: ignore[arg-type]
 
@@ -83,7 +92,8 @@ class Conversations:
     def _normalized(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         if items is not None and len(items) > MAX_ITEMS_PER_CALL:
             raise InvalidRequestError(
-                f"Invalid 'items': array too long. Expected an array with maximum length {MAX_ITEMS_PER_CALL}, "
+                f"Invalid 'items': array too long. Expected an array with maximum length "
+                f"{MAX_ITEMS_PER_CALL}, "
                 f"but got an array with length {len(items)} instead.",
                 param="items",
                 code="array_above_max_length",

@@ -45,7 +45,9 @@ def routes(state: AppState) -> list[Route]:
 
     async def update(request: Request) -> Response:
         body = decode_json(await request.body(), UpdateBody)
-        return json_response(await conversations(request).update(request.path_params["conversation_id"], body.metadata))
+        return json_response(
+            await conversations(request).update(request.path_params["conversation_id"], body.metadata)
+        )
 
     async def delete(request: Request) -> Response:
         conversation_id = request.path_params["conversation_id"]
@@ -55,8 +57,15 @@ def routes(state: AppState) -> list[Route]:
     async def add_items(request: Request) -> Response:
         body = decode_json(await request.body(), ItemsBody)
         added = await conversations(request).add(request.path_params["conversation_id"], body.items)
-        return json_response({"object": "list", "data": added, "first_id": added[0]["id"] if added else None,
-                              "last_id": added[-1]["id"] if added else None, "has_more": False})  # fmt: skip
+        return json_response(
+            {
+                "object": "list",
+                "data": added,
+                "first_id": added[0]["id"] if added else None,
+                "last_id": added[-1]["id"] if added else None,
+                "has_more": False,
+            }
+        )
 
     async def list_items(request: Request) -> Response:
         query = request.query_params
@@ -64,7 +73,9 @@ def routes(state: AppState) -> list[Route]:
         order = query.get("order", "desc")
         if order not in ("asc", "desc"):
             raise InvalidRequestError(
-                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order", code="invalid_value"
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+                param="order",
+                code="invalid_value",
             )
         page = await conversations(request).items(
             request.path_params["conversation_id"], after=query.get("after"), limit=limit, order=order
@@ -77,7 +88,9 @@ def routes(state: AppState) -> list[Route]:
 
     async def delete_item(request: Request) -> Response:
         params = request.path_params
-        return json_response(await conversations(request).delete_item(params["conversation_id"], params["item_id"]))
+        return json_response(
+            await conversations(request).delete_item(params["conversation_id"], params["item_id"])
+        )
 
     return [
         Route("/v1/conversations", create, methods=["POST"]),

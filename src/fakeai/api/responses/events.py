@@ -62,7 +62,11 @@ class ResponseFrames:
         if self.head_sent:
             return b""
         self.head_sent = True
-        created = b"" if self.announced else self.event("response.created", response=self.snapshot("in_progress", []))
+        created = (
+            b""
+            if self.announced
+            else self.event("response.created", response=self.snapshot("in_progress", []))
+        )
         return created + self.event("response.in_progress", response=self.snapshot("in_progress", []))
 
     def step(self) -> bytes:
@@ -91,8 +95,11 @@ class ResponseFrames:
         segments = self.layout.segments
         while self.segment < len(segments):
             segment = segments[self.segment]
-            if not finished and (stop < segment.start or stop == segment.start < segment.end or
-                                 stop == segment.start == segment.end == 0):  # fmt: skip
+            if not finished and (
+                stop < segment.start
+                or stop == segment.start < segment.end
+                or stop == segment.start == segment.end == 0
+            ):
                 break  # nothing of this item yet
             if not self.opened:
                 frames.append(self._open(segment))
@@ -125,7 +132,9 @@ class ResponseFrames:
                 frames.append(self.event("response.content_part.added", **where, content_index=0, part=part))
             if self.layout.summary:
                 part = {"type": "summary_text", "text": ""}
-                frames.append(self.event("response.reasoning_summary_part.added", **where, summary_index=0, part=part))
+                frames.append(
+                    self.event("response.reasoning_summary_part.added", **where, summary_index=0, part=part)
+                )
         elif kind == "web_search_call":
             frames.append(self.event("response.web_search_call.in_progress", **where))
             frames.append(self.event("response.web_search_call.searching", **where))
@@ -139,7 +148,10 @@ class ResponseFrames:
         if self._delta is None:
             head = b"event: " + kind.encode() + b'\ndata: {"type":"' + kind.encode() + b'","item_id":"'
             head += segment.id.encode() + b'","output_index":' + str(self._index(segment)).encode()
-            self._delta = (head + (b',"content_index":0,"delta":' if content else b',"delta":'), b',"sequence_number":')
+            self._delta = (
+                head + (b',"content_index":0,"delta":' if content else b',"delta":'),
+                b',"sequence_number":',
+            )
         return self._delta
 
     def _deltas(self, segment: Segment, start: int, stop: int, frames: list[bytes]) -> None:
@@ -180,7 +192,9 @@ class ResponseFrames:
             else:
                 entry = sampler.token(piece)
                 self.logprobs.append(entry)
-                frames.append(self._delta_frame(prefix, piece, middle, b',"logprobs":[' + _encode(entry) + b"]"))
+                frames.append(
+                    self._delta_frame(prefix, piece, middle, b',"logprobs":[' + _encode(entry) + b"]")
+                )
 
     def _delta_frame(self, prefix: bytes, piece: str, middle: bytes, logprobs: bytes) -> bytes:
         number = self.sequence
@@ -199,30 +213,62 @@ class ResponseFrames:
                 self._deltas(segment, stop, stop, frames)
                 rest = layout.summary[self.summary_sent :]
                 for piece in rest:
-                    frames.append(self.event("response.reasoning_summary_text.delta", **where, summary_index=0, delta=piece))
+                    frames.append(
+                        self.event(
+                            "response.reasoning_summary_text.delta", **where, summary_index=0, delta=piece
+                        )
+                    )
                 text = "".join(layout.summary)
-                frames.append(self.event("response.reasoning_summary_text.done", **where, summary_index=0, text=text))
+                frames.append(
+                    self.event("response.reasoning_summary_text.done", **where, summary_index=0, text=text)
+                )
                 part = {"type": "summary_text", "text": text}
-                frames.append(self.event("response.reasoning_summary_part.done", **where, summary_index=0, part=part))
+                frames.append(
+                    self.event("response.reasoning_summary_part.done", **where, summary_index=0, part=part)
+                )
             if layout.show_reasoning:
                 (part,) = item["content"] or [{"type": "reasoning_text", "text": ""}]
-                frames.append(self.event("response.reasoning_text.done", **where, content_index=0, text=part["text"]))
+                frames.append(
+                    self.event("response.reasoning_text.done", **where, content_index=0, text=part["text"])
+                )
                 frames.append(self.event("response.content_part.done", **where, content_index=0, part=part))
         elif kind == "web_search_call":
             frames.append(self.event("response.web_search_call.completed", **where))
         elif kind == "function_call":
-            frames.append(self.event("response.function_call_arguments.done", **where, name=item["name"],
-                                     arguments=item["arguments"]))  # fmt: skip
+            frames.append(
+                self.event(
+                    "response.function_call_arguments.done",
+                    **where,
+                    name=item["name"],
+                    arguments=item["arguments"],
+                )
+            )
         else:
             (part,) = item["content"]
             if kind == "refusal":
-                frames.append(self.event("response.refusal.done", **where, content_index=0, refusal=part["refusal"]))
+                frames.append(
+                    self.event("response.refusal.done", **where, content_index=0, refusal=part["refusal"])
+                )
             else:
                 for number, annotation in enumerate(part["annotations"]):
-                    frames.append(self.event("response.output_text.annotation.added", **where, content_index=0,
-                                             annotation_index=number, annotation=annotation))  # fmt: skip
-                frames.append(self.event("response.output_text.done", **where, content_index=0, text=part["text"],
-                                         logprobs=part["logprobs"]))  # fmt: skip
+                    frames.append(
+                        self.event(
+                            "response.output_text.annotation.added",
+                            **where,
+                            content_index=0,
+                            annotation_index=number,
+                            annotation=annotation,
+                        )
+                    )
+                frames.append(
+                    self.event(
+                        "response.output_text.done",
+                        **where,
+                        content_index=0,
+                        text=part["text"],
+                        logprobs=part["logprobs"],
+                    )
+                )
             frames.append(self.event("response.content_part.done", **where, content_index=0, part=part))
         frames.append(self.event("response.output_item.done", output_index=index, item=item))
         self.items.append(item)

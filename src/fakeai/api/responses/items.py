@@ -16,8 +16,8 @@ from fakeai.api.chat.protocol import (
     AssistantMessage,
     ContentPart,
     DeveloperMessage,
-    FileRef,
     FilePart,
+    FileRef,
     FunctionCall,
     ImagePart,
     ImageURL,
@@ -64,7 +64,9 @@ def normalize(raw: str | list[dict[str, Any]] | None, found: Mapping[str, Item] 
         kind = item.get("type", "message" if "role" in item else None)
         if kind not in _TYPES:
             raise InvalidRequestError(
-                f"Invalid value: '{kind}'. Supported values are: " + ", ".join(f"'{t}'" for t in _TYPES) + ".",
+                f"Invalid value: '{kind}'. Supported values are: "
+                + ", ".join(f"'{t}'" for t in _TYPES)
+                + ".",
                 param=f"{where}.type",
                 code="invalid_value",
             )
@@ -73,15 +75,32 @@ def normalize(raw: str | list[dict[str, Any]] | None, found: Mapping[str, Item] 
         elif kind == "function_call":
             call_id, name = _text(item, "call_id", where), _text(item, "name", where)
             arguments = _text(item, "arguments", where)
-            items.append(_with_id(item, "fc_", type="function_call", call_id=call_id, name=name,
-                                  arguments=arguments, status="completed"))  # fmt: skip
+            items.append(
+                _with_id(
+                    item,
+                    "fc_",
+                    type="function_call",
+                    call_id=call_id,
+                    name=name,
+                    arguments=arguments,
+                    status="completed",
+                )
+            )
         elif kind == "function_call_output":
             call_id = _text(item, "call_id", where)
             output = item.get("output")
             if not isinstance(output, str | list):
                 raise _missing(f"{where}.output")
-            items.append(_with_id(item, "fco_", type="function_call_output", call_id=call_id, output=output,
-                                  status="completed"))  # fmt: skip
+            items.append(
+                _with_id(
+                    item,
+                    "fco_",
+                    type="function_call_output",
+                    call_id=call_id,
+                    output=output,
+                    status="completed",
+                )
+            )
         elif kind == "item_reference":
             ref = item.get("id")
             if found is None or ref not in found:
@@ -95,8 +114,13 @@ def normalize(raw: str | list[dict[str, Any]] | None, found: Mapping[str, Item] 
 
 
 def _message(role: str, content: list[dict[str, Any]], id: str | None = None) -> Item:
-    return {"id": id or new_id("msg_"), "type": "message", "status": "completed", "role": role,
-            "content": content}  # fmt: skip
+    return {
+        "id": id or new_id("msg_"),
+        "type": "message",
+        "status": "completed",
+        "role": role,
+        "content": content,
+    }
 
 
 def _with_id(item: Mapping[str, Any], prefix: str, **fields: Any) -> Item:
@@ -140,10 +164,11 @@ def _part(part: Any, role: str, where: str) -> dict[str, Any]:
     if kind not in allowed:
         raise InvalidRequestError(
             f"Invalid value: '{kind}'. Supported values for role '{role}' are: "
-            + ", ".join(f"'{t}'" for t in allowed) + ".",
+            + ", ".join(f"'{t}'" for t in allowed)
+            + ".",
             param=f"{where}.type",
             code="invalid_value",
-        )  # fmt: skip
+        )
     if kind in ("input_text", "output_text"):
         _text(part, "text", where)
     elif kind == "refusal":
@@ -152,8 +177,9 @@ def _part(part: Any, role: str, where: str) -> dict[str, Any]:
         if not isinstance(part.get("image_url") or part.get("file_id"), str):
             raise _missing(f"{where}.image_url")
         return {"detail": "auto", **part}
-    elif kind == "input_file" and not any(isinstance(part.get(k), str) for k in ("file_id", "file_data",
-                                                                                  "file_url")):  # fmt: skip
+    elif kind == "input_file" and not any(
+        isinstance(part.get(k), str) for k in ("file_id", "file_data", "file_url")
+    ):
         raise _missing(f"{where}.file_id")
     return dict(part)
 
@@ -218,7 +244,9 @@ def _chat_message(item: Item) -> Message:
             url = part.get("image_url") or f"file:{part.get('file_id')}"  # a file's image counts as remote
             parts.append(ImagePart(ImageURL(url, detail if detail in ("low", "high") else "auto")))
         elif kind == "input_file":
-            ref = FileRef(part.get("file_id") or part.get("file_url"), part.get("file_data"), part.get("filename"))
+            ref = FileRef(
+                part.get("file_id") or part.get("file_url"), part.get("file_data"), part.get("filename")
+            )
             parts.append(FilePart(ref))
         elif kind == "refusal":
             parts.append(RefusalPart(part["refusal"]))

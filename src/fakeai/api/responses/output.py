@@ -17,8 +17,13 @@ from fakeai.api.responses.items import new_id
 from fakeai.api.responses.search import Search
 from fakeai.content.text import Completion, derive_seed
 
-_TITLES = ("Considering the request", "Planning the answer", "Weighing the options",
-           "Working through the details", "Gathering the key points")  # fmt: skip
+_TITLES = (
+    "Considering the request",
+    "Planning the answer",
+    "Weighing the options",
+    "Working through the details",
+    "Gathering the key points",
+)
 #: How many reasoning tokens a summary retells, per ``reasoning.summary``.
 _SUMMARY_TOKENS = {"concise": 24, "auto": 48, "detailed": 96}
 
@@ -83,7 +88,9 @@ class Layout:
         kind = completion.kind
         if kind == "content" or kind == "refusal":
             if total > reasoned or not reasoned:
-                segments.append(Segment("message" if kind == "content" else "refusal", new_id("msg_"), reasoned, total))
+                segments.append(
+                    Segment("message" if kind == "content" else "refusal", new_id("msg_"), reasoned, total)
+                )
         else:
             for number, call in enumerate(completion.calls):
                 end = min(reasoned + call.end, total)
@@ -96,7 +103,9 @@ class Layout:
         reasoned = len(self.completion.reasoning)
         return self.completion.pieces[segment.start - reasoned : min(segment.end, stop) - reasoned]
 
-    def item(self, segment: Segment, status: str, stop: int, logprobs: list[Any] | None = None) -> dict[str, Any]:
+    def item(
+        self, segment: Segment, status: str, stop: int, logprobs: list[Any] | None = None
+    ) -> dict[str, Any]:
         """The item of ``segment`` as far as token ``stop`` got (whole at ``stop >= segment.end``)."""
         kind = segment.kind
         if kind == "reasoning":
@@ -109,11 +118,22 @@ class Layout:
             reasoned = len(self.completion.reasoning)
             names = reasoned + call.start + call.name_tokens
             arguments = "".join(self.completion.pieces[names - reasoned : min(segment.end, stop) - reasoned])
-            return {"id": segment.id, "type": "function_call", "status": status, "call_id": call.id,
-                    "name": call.name, "arguments": arguments}  # fmt: skip
+            return {
+                "id": segment.id,
+                "type": "function_call",
+                "status": status,
+                "call_id": call.id,
+                "name": call.name,
+                "arguments": arguments,
+            }
         text = "".join(self.answer(segment, stop))
-        return {"id": segment.id, "type": "message", "status": status, "role": "assistant",
-                "content": [self.part(segment, text, logprobs)]}  # fmt: skip
+        return {
+            "id": segment.id,
+            "type": "message",
+            "status": status,
+            "role": "assistant",
+            "content": [self.part(segment, text, logprobs)],
+        }
 
     def part(self, segment: Segment, text: str, logprobs: list[Any] | None = None) -> dict[str, Any]:
         if segment.kind == "refusal":

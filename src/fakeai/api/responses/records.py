@@ -43,8 +43,12 @@ class Records:
     async def save(self, response: dict[str, Any], input: list[dict[str, Any]]) -> None:
         """Keep a response (and index its items). A full store is logged, not raised: the client already
         has its answer, which simply cannot be retrieved later."""
-        record = {"id": response["id"], "response": response, "input": input,
-                  "previous_response_id": response.get("previous_response_id")}  # fmt: skip
+        record = {
+            "id": response["id"],
+            "response": response,
+            "input": input,
+            "previous_response_id": response.get("previous_response_id"),
+        }
         try:
             await self.store.put(RESPONSE, record)
             items = [{"id": item["id"], "item": item} for item in (*input, *response["output"])]

@@ -3,6 +3,7 @@ serves it natively, as chat); the stored-response routes are Starlette routes.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -139,9 +140,10 @@ def routes(state: AppState) -> list[Route]:
         order = query.get("order", "desc")
         if order not in ("asc", "desc"):
             raise InvalidRequestError(
-                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.", param="order",
+                f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+                param="order",
                 code="invalid_value",
-            )  # fmt: skip
+            )
         if order == "desc":
             items.reverse()
         return json_response(page_of(items, query.get("after"), None, limit, None).to_openai())
@@ -161,11 +163,9 @@ def routes(state: AppState) -> list[Route]:
 
 
 async def _settled(job: Background) -> None:
+    """Until the job has ended and stored its end (its outcome is in its status; nothing is raised)."""
     if job.task is not None:
-        try:
-            await job.task
-        except BaseException:  # noqa: BLE001  # its own outcome is in its status
-            pass
+        await asyncio.wait([job.task])
 
 
 def _sse(events: AsyncIterator[bytes]) -> Response:

@@ -15,8 +15,18 @@ from typing import Any
 from fakeai.content.text import derive_seed
 from fakeai.content.tools import words
 
-_SITES = ("daily-digest", "field-notes", "open-almanac", "the-ledger", "civic-wire", "northern-review",
-          "atlas-encyclopedia", "market-brief", "science-journal", "travel-guide")  # fmt: skip
+_SITES = (
+    "daily-digest",
+    "field-notes",
+    "open-almanac",
+    "the-ledger",
+    "civic-wire",
+    "northern-review",
+    "atlas-encyclopedia",
+    "market-brief",
+    "science-journal",
+    "travel-guide",
+)
 _SENTENCE = re.compile(r"[^.!?]+[.!?]")
 
 
@@ -40,7 +50,10 @@ class Search:
         title = " ".join(topic[:4]).title()
         sites = rng.sample(_SITES, 3)
         sources = tuple(
-            Source(f"https://{site}.example/{slug}-{rng.randrange(1000, 9999)}", f"{title} - {site.replace('-', ' ').title()}")
+            Source(
+                f"https://{site}.example/{slug}-{rng.randrange(1000, 9999)}",
+                f"{title} - {site.replace('-', ' ').title()}",
+            )
             for site in sites
         )
         return cls(query or "latest news", sources, show_sources)
@@ -56,6 +69,13 @@ class Search:
         result = []
         for source, match in zip(self.sources, _SENTENCE.finditer(text), strict=False):
             start = match.start() + len(match.group()) - len(match.group().lstrip())
-            result.append({"type": "url_citation", "start_index": start, "end_index": match.end(),
-                           "url": source.url, "title": source.title})  # fmt: skip
+            result.append(
+                {
+                    "type": "url_citation",
+                    "start_index": start,
+                    "end_index": match.end(),
+                    "url": source.url,
+                    "title": source.title,
+                }
+            )
         return result

@@ -13,8 +13,8 @@ from fakeai.api.chat.prompt import prompt_tokens
 from fakeai.api.chat.reasoning import effective_effort
 from fakeai.api.chat.service import ChatCompletion, ChatService
 from fakeai.api.chat.tools import last_user_text
-from fakeai.api.generation import Run
 from fakeai.api.conversations.records import Conversations
+from fakeai.api.generation import Run
 from fakeai.api.responses import items as input_items
 from fakeai.api.responses.events import ResponseFrames
 from fakeai.api.responses.output import Layout
@@ -63,9 +63,14 @@ class ResponsesService:
         tools = read_tools(request.tools, request.tool_choice)
         history, given = await self.context(request, self.records(identity))
         probe = CreateResponseRequest(
-            model=request.model, input=request.input, instructions=request.instructions, tools=request.tools,
-            tool_choice=request.tool_choice, text=request.text, reasoning=request.reasoning,
-        )  # fmt: skip
+            model=request.model,
+            input=request.input,
+            instructions=request.instructions,
+            tools=request.tools,
+            tool_choice=request.tool_choice,
+            text=request.text,
+            reasoning=request.reasoning,
+        )
         chat = chat_request(probe, input_items.messages([*history, *given]), tools, set())
         card = self.state.catalog.resolve(request.model)
         encoding = await self.state.tokenizers.load(card.tokenizer)
@@ -98,8 +103,12 @@ class ResponsesService:
         completion = chat.run.completions[0]
         search = None
         if tools.searches(completion.kind == "content"):
-            search = Search.run(last_user_text(chat.request), self.state.settings.seed, request.seed,
-                                "web_search_call.action.sources" in include)  # fmt: skip
+            search = Search.run(
+                last_user_text(chat.request),
+                self.state.settings.seed,
+                request.seed,
+                "web_search_call.action.sources" in include,
+            )
         summary = None
         if request.reasoning is not None:
             summary = request.reasoning.summary or request.reasoning.generate_summary
@@ -112,7 +121,9 @@ class ResponsesService:
         )
         store = request.store is not False
         effort = effective_effort(self.state.catalog.resolve(request.model), chat.request.reasoning_effort)
-        generation = ResponseGeneration(self, request, chat, layout, tools, given, records if store else None, effort)
+        generation = ResponseGeneration(
+            self, request, chat, layout, tools, given, records if store else None, effort
+        )
         generation.conversation = Conversations(records.store), conversation_id(request.conversation)
         return generation
 
@@ -124,7 +135,9 @@ def conversation_id(conversation: str | dict[str, Any] | None) -> str | None:
     found = conversation.get("id")
     if not isinstance(found, str):
         raise InvalidRequestError(
-            "Missing required parameter: 'conversation.id'.", param="conversation.id", code="missing_required_parameter"
+            "Missing required parameter: 'conversation.id'.",
+            param="conversation.id",
+            code="missing_required_parameter",
         )
     return found
 
@@ -180,8 +193,14 @@ class ResponseGeneration:
     def snapshot(self, status: str, output: list[dict[str, Any]]) -> dict[str, Any]:
         """The response object in ``status`` with ``output``; terminal ones carry usage."""
         terminal = status in ("completed", "incomplete", "failed", "cancelled")
-        body: dict[str, Any] = {"id": self.id, "object": "response", "created_at": self.created_at,
-                                "status": status, **self.echo, "output": output}  # fmt: skip
+        body: dict[str, Any] = {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            **self.echo,
+            "output": output,
+        }
         if status == "completed":
             body["completed_at"] = int(time.time())
         if status == "incomplete":
@@ -256,7 +275,12 @@ class ResponseGeneration:
             code, message, param, status = exc.code or exc.type, exc.message, exc.param, exc.status
         else:
             log.error("error while streaming a response", exc_info=exc)
-            code, message, param, status = "server_error", "The server had an error while streaming your response.", None, 500
+            code, message, param, status = (
+                "server_error",
+                "The server had an error while streaming your response.",
+                None,
+                500,
+            )
         return self.frames().event("error", code=code, message=message, param=param), status
 
     def finished(self, body: dict[str, Any]) -> None:
@@ -288,7 +312,9 @@ def _echo(request: CreateResponseRequest, effort: str | None, store: bool) -> di
         "model": request.model,
         "parallel_tool_calls": request.parallel_tool_calls is not False,
         "previous_response_id": request.previous_response_id,
-        "conversation": {"id": conversation} if (conversation := conversation_id(request.conversation)) else None,
+        "conversation": {"id": conversation}
+        if (conversation := conversation_id(request.conversation))
+        else None,
         "reasoning": {"effort": effort, "summary": summary},
         "service_tier": "default",
         "store": store,

@@ -53,7 +53,9 @@ def read_tools(tools: list[dict[str, Any]] | None, choice: str | dict[str, Any] 
                     param=f"tools[{index}].name",
                     code="missing_required_parameter",
                 )
-            definition = FunctionDefinition(name, tool.get("description"), tool.get("parameters"), tool.get("strict"))
+            definition = FunctionDefinition(
+                name, tool.get("description"), tool.get("parameters"), tool.get("strict")
+            )
             result.functions.append(Tool(definition))
             result.positions.append(index)
         elif kind in WEB_SEARCH:
@@ -85,13 +87,21 @@ def _choice(choice: str | dict[str, Any] | None, tools: ResponseTools) -> tuple[
     if kind == "function":
         return {"type": "function", "function": {"name": choice.get("name")}}, None
     if kind == "allowed_tools":
-        named = [{"type": "function", "function": {"name": t.get("name")}}
-                 for t in choice.get("tools", []) if t.get("type") == "function"]  # fmt: skip
-        return {"type": "allowed_tools", "allowed_tools": {"mode": choice.get("mode", "auto"), "tools": named}}, None
+        named = [
+            {"type": "function", "function": {"name": t.get("name")}}
+            for t in choice.get("tools", [])
+            if t.get("type") == "function"
+        ]
+        return {
+            "type": "allowed_tools",
+            "allowed_tools": {"mode": choice.get("mode", "auto"), "tools": named},
+        }, None
     if kind in WEB_SEARCH:
         if tools.web_search is None:
             raise InvalidRequestError(
-                f"Tool choice '{kind}' not found in 'tools' parameter.", param="tool_choice", code="invalid_value"
+                f"Tool choice '{kind}' not found in 'tools' parameter.",
+                param="tool_choice",
+                code="invalid_value",
             )
         return "none", "web_search"  # the search, then the answer: no function call this turn
     raise InvalidRequestError(

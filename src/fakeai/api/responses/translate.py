@@ -39,7 +39,9 @@ def check_include(include: list[str] | None) -> set[str]:
     for index, value in enumerate(include or ()):
         if value not in INCLUDABLE:
             raise InvalidRequestError(
-                f"Invalid value: '{value}'. Supported values are: " + ", ".join(f"'{v}'" for v in INCLUDABLE) + ".",
+                f"Invalid value: '{value}'. Supported values are: "
+                + ", ".join(f"'{v}'" for v in INCLUDABLE)
+                + ".",
                 param=f"include[{index}]",
                 code="invalid_value",
             )
