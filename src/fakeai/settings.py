@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         description="Cap on everything stored (file bytes and objects; 0: none); past it writes get 400 "
         "storage_limit_exceeded.",
     )
+    max_file_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest single File (OpenAI's 512 MB); bodies are also capped by max_request_bytes.",
+    )
 
     @field_validator("latency_model")
     @classmethod
