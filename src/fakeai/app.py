@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.files import routes as files
@@ -38,7 +39,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, files)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -70,12 +71,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
+        await state.jobs.resume()  # unfinished batches and jobs continue from the store
         try:
             yield
         finally:
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            await state.jobs.stop()
             await state.store.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]

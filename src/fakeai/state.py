@@ -10,6 +10,7 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.settings import Settings
@@ -31,6 +32,8 @@ class AppState:
     metrics: Metrics
     #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
     store: Store
+    #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
+    jobs: Jobs = field(default_factory=Jobs)
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
