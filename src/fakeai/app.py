@@ -22,6 +22,7 @@ from fakeai.api.files import routes as files
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.system import routes as system
+from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
@@ -39,7 +40,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
@@ -34,6 +35,9 @@ class AppState:
     store: Store
     #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
     jobs: Jobs = field(default_factory=Jobs)
+    #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
+    #: Responses' file_search and RAG call); built on first use by the owning family.
+    services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
