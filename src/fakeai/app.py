@@ -15,13 +15,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+<<<<<<< HEAD
 from fakeai.api.conversations import routes as conversations
+=======
+from fakeai.api.files import routes as files
+>>>>>>> cf00fe8
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
+from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
@@ -39,7 +45,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions, responses)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, responses, conversations)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores, responses, conversations)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -71,12 +77,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
+        await state.jobs.resume()  # unfinished batches and jobs continue from the store
         try:
             yield
         finally:
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            await state.jobs.stop()
             await state.store.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]

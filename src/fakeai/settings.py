@@ -150,6 +150,20 @@ class Settings(BaseSettings):
         description="Cap on everything stored (file bytes and objects; 0: none); past it writes get 400 "
         "storage_limit_exceeded.",
     )
+    max_file_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest single File (OpenAI's 512 MB); bodies are also capped by max_request_bytes.",
+    )
+    batch_concurrency: int = Field(
+        64, ge=1, le=4096, description="Lines of one batch in flight on the engine at once."
+    )
+    batch_window_s: float = Field(
+        86400.0,
+        gt=0,
+        description="Simulated seconds a batch may run (its 24h completion_window; scaled by time_scale) "
+        "before it expires.",
+    )
 
     @field_validator("latency_model")
     @classmethod

@@ -11,6 +11,7 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.settings import Settings
@@ -32,12 +33,14 @@ class AppState:
     metrics: Metrics
     #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
     store: Store
+    #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
+    jobs: Jobs = field(default_factory=Jobs)
+    #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
+    #: Responses' file_search and RAG call); built on first use by the owning family.
+    services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
-    #: Per-family services that a family's Endpoints and Starlette routes share (by family name), such as
-    #: the running background responses: built on first use, owned by this app only.
-    services: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
