@@ -18,11 +18,8 @@ from starlette.responses import Response
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
-<<<<<<< HEAD
 from fakeai.api.conversations import routes as conversations
-=======
 from fakeai.api.files import routes as files
->>>>>>> cf00fe8
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.responses import routes as responses

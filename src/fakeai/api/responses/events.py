@@ -20,6 +20,8 @@ from fakeai.content.logprobs import LogprobSampler
 
 _encode = msgspec.json.encode
 
+_BUILT_IN = ("web_search_call", "file_search_call")
+
 #: (status, output items) -> the response object at that point.
 Snapshot = Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 
@@ -122,7 +124,7 @@ class ResponseFrames:
         item = self.layout.item(segment, "in_progress", segment.start)
         if kind == "message" or kind == "refusal":
             item["content"] = []
-        elif kind == "web_search_call":
+        elif kind in _BUILT_IN:
             item["status"] = "in_progress"
         frames = [self.event("response.output_item.added", output_index=index, item=item)]
         where = {"item_id": id, "output_index": index}
@@ -135,9 +137,9 @@ class ResponseFrames:
                 frames.append(
                     self.event("response.reasoning_summary_part.added", **where, summary_index=0, part=part)
                 )
-        elif kind == "web_search_call":
-            frames.append(self.event("response.web_search_call.in_progress", **where))
-            frames.append(self.event("response.web_search_call.searching", **where))
+        elif kind in _BUILT_IN:
+            frames.append(self.event(f"response.{kind}.in_progress", **where))
+            frames.append(self.event(f"response.{kind}.searching", **where))
         elif kind in ("message", "refusal"):
             part = self.layout.part(segment, "")
             part.pop("annotations", None) if kind == "refusal" else part.update(annotations=[])
@@ -232,8 +234,8 @@ class ResponseFrames:
                     self.event("response.reasoning_text.done", **where, content_index=0, text=part["text"])
                 )
                 frames.append(self.event("response.content_part.done", **where, content_index=0, part=part))
-        elif kind == "web_search_call":
-            frames.append(self.event("response.web_search_call.completed", **where))
+        elif kind in _BUILT_IN:
+            frames.append(self.event(f"response.{kind}.completed", **where))
         elif kind == "function_call":
             frames.append(
                 self.event(

@@ -2,8 +2,9 @@
 
 The engine generates reasoning first, then the answer (content/reasoning.py); the answer is message text,
 a refusal, or function calls (content/tools.py lays their names and arguments out). ``Layout`` maps those
-token positions to output items, in order: reasoning, a simulated web search, then the message or one
-``function_call`` item per call. Streamed events and whole objects are both built from it, so they agree.
+token positions to output items, in order: reasoning, the built-in tool calls (web and file search, each
+simulated before the answer), then the message or one ``function_call`` item per call. Streamed events and
+whole objects are both built from it, so they agree.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fakeai.api.responses.items import new_id
-from fakeai.api.responses.search import Search
+from fakeai.api.responses.search import BuiltIn
 from fakeai.content.text import Completion, derive_seed
 
 _TITLES = (
@@ -52,11 +53,11 @@ def encrypted(reasoning: list[str]) -> str:
 class Segment:
     """One output item: its kind and its tokens ``[start, end)`` of the sequence (reasoning then answer)."""
 
-    kind: str  # "reasoning", "web_search_call", "message", "refusal" or "function_call"
+    kind: str  # "reasoning", "web_search_call", "file_search_call", "message", "refusal" or "function_call"
     id: str
     start: int
     end: int
-    call: int = -1  # the index into ``Completion.calls`` of a function call
+    call: int = -1  # the index into ``Completion.calls`` of a function call, or into ``Layout.built_in``
 
 
 @dataclass(slots=True)
@@ -66,7 +67,7 @@ class Layout:
     summary: list[str] = field(default_factory=list)  # empty: no summary asked
     show_reasoning: bool = False  # reasoning_text content (vLLM-style models)
     encrypt: bool = False
-    search: Search | None = None
+    built_in: list[BuiltIn] = field(default_factory=list)  # the built-in tool calls, in output order
 
     @classmethod
     def of(
@@ -76,15 +77,15 @@ class Layout:
         summary: str | None,
         show_reasoning: bool,
         encrypt: bool,
-        search: Search | None,
+        built_in: list[BuiltIn],
     ) -> Layout:
         reasoned = len(completion.reasoning)
         total = completion.output_tokens
         segments = []
         if reasoned:
             segments.append(Segment("reasoning", new_id("rs_"), 0, reasoned))
-        if search is not None:
-            segments.append(Segment("web_search_call", new_id("ws_"), reasoned, reasoned))
+        for number, call in enumerate(built_in):
+            segments.append(Segment(call.kind, new_id(call.prefix), reasoned, reasoned, number))
         kind = completion.kind
         if kind == "content" or kind == "refusal":
             if total > reasoned or not reasoned:
@@ -96,7 +97,7 @@ class Layout:
                 end = min(reasoned + call.end, total)
                 segments.append(Segment("function_call", new_id("fc_"), reasoned + call.start, end, number))
         pieces = summary_pieces(completion.reasoning, summary) if summary and reasoned else []
-        return cls(completion, segments, pieces, show_reasoning, encrypt, search)
+        return cls(completion, segments, pieces, show_reasoning, encrypt, built_in)
 
     def answer(self, segment: Segment, stop: int) -> list[str]:
         """The answer pieces of ``segment`` generated before token ``stop``."""
@@ -110,9 +111,8 @@ class Layout:
         kind = segment.kind
         if kind == "reasoning":
             return self.reasoning_item(segment, status, stop)
-        if kind == "web_search_call":
-            assert self.search is not None
-            return self.search.item(segment.id)
+        if kind in ("web_search_call", "file_search_call"):
+            return self.built_in[segment.call].item(segment.id)
         if kind == "function_call":
             call = self.completion.calls[segment.call]
             reasoned = len(self.completion.reasoning)
@@ -138,7 +138,7 @@ class Layout:
     def part(self, segment: Segment, text: str, logprobs: list[Any] | None = None) -> dict[str, Any]:
         if segment.kind == "refusal":
             return {"type": "refusal", "refusal": text}
-        annotations = self.search.annotations(text) if self.search is not None else []
+        annotations = [a for call in self.built_in for a in call.annotations(text)]
         return {"type": "output_text", "text": text, "annotations": annotations, "logprobs": logprobs or []}
 
     def reasoning_item(self, segment: Segment, status: str, stop: int) -> dict[str, Any]:

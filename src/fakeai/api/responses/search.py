@@ -1,4 +1,6 @@
-"""The simulated ``web_search`` tool: a search call item and ``url_citation`` annotations on the answer.
+"""The simulated built-in search tools, each a call item before the answer and annotations on its text.
+
+``web_search``: a search call item and ``url_citation`` annotations.
 
 Nothing is fetched. The query is the user's last message; the sources are drawn from it with a seeded
 RNG, on clearly fake domains under ``.example`` (reserved by RFC 2606, so no one can mistake a citation
@@ -10,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fakeai.content.text import derive_seed
 from fakeai.content.tools import words
@@ -30,6 +32,17 @@ _SITES = (
 _SENTENCE = re.compile(r"[^.!?]+[.!?]")
 
 
+class BuiltIn(Protocol):
+    """One built-in tool call of a response: its item, and the annotations it puts on the answer."""
+
+    kind: str  # the item type: "web_search_call", "file_search_call"
+    prefix: str  # of the item id
+
+    def item(self, id: str) -> dict[str, Any]: ...
+
+    def annotations(self, text: str) -> list[dict[str, Any]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     url: str
@@ -41,6 +54,8 @@ class Search:
     query: str
     sources: tuple[Source, ...]
     show_sources: bool = False  # include: web_search_call.action.sources
+    kind: str = "web_search_call"
+    prefix: str = "ws_"
 
     @classmethod
     def run(cls, query: str, server_seed: int | None, seed: int | None, show_sources: bool) -> Search:

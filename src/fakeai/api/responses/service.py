@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from fakeai.api.chat.prompt import prompt_tokens
+from fakeai.api.chat.protocol import SystemMessage
 from fakeai.api.chat.reasoning import effective_effort
 from fakeai.api.chat.service import ChatCompletion, ChatService
 from fakeai.api.chat.tools import last_user_text
@@ -20,7 +21,8 @@ from fakeai.api.responses.events import ResponseFrames
 from fakeai.api.responses.output import Layout
 from fakeai.api.responses.protocol import CreateResponseRequest, InputTokensRequest
 from fakeai.api.responses.records import Records
-from fakeai.api.responses.search import Search
+from fakeai.api.responses.file_search import FileSearch
+from fakeai.api.responses.search import BuiltIn, Search
 from fakeai.api.responses.tools import ResponseTools, read_tools
 from fakeai.api.responses.translate import chat_request, check_include, renamed
 from fakeai.errors import FakeAIError, InvalidRequestError
@@ -95,20 +97,26 @@ class ResponsesService:
         history, given = await self.context(request, records)
         context = input_items.messages([*history, *given])
         try:
-            chat = await self.chat.create(
-                chat_request(request, context, tools, include), request_id, arrival, response_mode
-            )
+            wanted = chat_request(request, context, tools, include)
+            built_in: list[BuiltIn] = []
+            if tools.searches_files:
+                assert tools.file_search is not None
+                position, tool = tools.file_search
+                show = "file_search_call.results" in include
+                found = await FileSearch.run(
+                    self.state, identity.project, tool, position, last_user_text(wanted), show
+                )
+                built_in.append(found)
+                if found.results:  # the model reads what was found
+                    wanted.messages.append(SystemMessage(found.context()))
+            chat = await self.chat.create(wanted, request_id, arrival, response_mode)
         except FakeAIError as exc:
             raise renamed(exc, tools.positions) from None
         completion = chat.run.completions[0]
-        search = None
         if tools.searches(completion.kind == "content"):
-            search = Search.run(
-                last_user_text(chat.request),
-                self.state.settings.seed,
-                request.seed,
-                "web_search_call.action.sources" in include,
-            )
+            sources = "web_search_call.action.sources" in include
+            query = last_user_text(chat.request)
+            built_in.insert(0, Search.run(query, self.state.settings.seed, request.seed, sources))
         summary = None
         if request.reasoning is not None:
             summary = request.reasoning.summary or request.reasoning.generate_summary
@@ -117,7 +125,7 @@ class ResponsesService:
             summary=summary,
             show_reasoning=chat.show_reasoning,
             encrypt="reasoning.encrypted_content" in include,
-            search=search,
+            built_in=built_in,
         )
         store = request.store is not False
         effort = effective_effort(self.state.catalog.resolve(request.model), chat.request.reasoning_effort)

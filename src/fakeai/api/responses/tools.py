@@ -16,7 +16,7 @@ from fakeai.errors import InvalidRequestError
 WEB_SEARCH = ("web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11")
 FILE_SEARCH = ("file_search",)
 #: Built-in tool types simulated by this server (docs/responses.md says what each returns).
-BUILT_IN = WEB_SEARCH
+BUILT_IN = (*WEB_SEARCH, *FILE_SEARCH)
 
 
 @dataclass(slots=True)
@@ -27,6 +27,7 @@ class ResponseTools:
     #: chat's ``tools[i]`` -> this request's ``tools[j]`` (for the ``param`` of chat's 400s).
     positions: list[int] = field(default_factory=list)
     web_search: dict[str, Any] | None = None
+    file_search: tuple[int, dict[str, Any]] | None = None  # (its position in tools, the tool)
     #: chat's ``tool_choice`` (None: auto), and whether a built-in is forced.
     choice: str | dict[str, Any] | None = None
     forced: str | None = None
@@ -39,6 +40,14 @@ class ResponseTools:
         if self.web_search is None or self.refused:
             return False
         return self.forced == "web_search" or answers_in_text
+
+    @property
+    def searches_files(self) -> bool:
+        """Whether the files are searched (before generating, so the model reads what was found): forced,
+        or offered and not refused while no function is offered."""
+        if self.file_search is None or self.refused:
+            return False
+        return self.forced == "file_search" or not self.functions
 
 
 def read_tools(tools: list[dict[str, Any]] | None, choice: str | dict[str, Any] | None) -> ResponseTools:
@@ -60,6 +69,8 @@ def read_tools(tools: list[dict[str, Any]] | None, choice: str | dict[str, Any] 
             result.positions.append(index)
         elif kind in WEB_SEARCH:
             result.web_search = tool
+        elif kind in FILE_SEARCH:
+            result.file_search = (index, tool)
         else:
             simulated = ", ".join(f"'{t}'" for t in ("function", *BUILT_IN))
             raise InvalidRequestError(
@@ -74,14 +85,19 @@ def read_tools(tools: list[dict[str, Any]] | None, choice: str | dict[str, Any] 
 
 def _choice(choice: str | dict[str, Any] | None, tools: ResponseTools) -> tuple[Any, str | None]:
     if choice is None or isinstance(choice, str):
-        if choice is not None and not tools.functions and tools.web_search is None:
+        if (
+            choice is not None
+            and not tools.functions
+            and tools.web_search is None
+            and tools.file_search is None
+        ):
             raise InvalidRequestError(
                 "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
                 param="tool_choice",
                 code="invalid_value",
             )
         if choice == "required" and not tools.functions:
-            return None, "web_search"
+            return None, "web_search" if tools.web_search is not None else "file_search"
         return (choice if tools.functions else None), None
     kind = choice.get("type")
     if kind == "function":
@@ -96,6 +112,14 @@ def _choice(choice: str | dict[str, Any] | None, tools: ResponseTools) -> tuple[
             "type": "allowed_tools",
             "allowed_tools": {"mode": choice.get("mode", "auto"), "tools": named},
         }, None
+    if kind in FILE_SEARCH:
+        if tools.file_search is None:
+            raise InvalidRequestError(
+                f"Tool choice '{kind}' not found in 'tools' parameter.",
+                param="tool_choice",
+                code="invalid_value",
+            )
+        return "none", "file_search"
     if kind in WEB_SEARCH:
         if tools.web_search is None:
             raise InvalidRequestError(
