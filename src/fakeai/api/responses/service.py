@@ -18,10 +18,10 @@ from fakeai.api.conversations.records import Conversations
 from fakeai.api.generation import Run
 from fakeai.api.responses import items as input_items
 from fakeai.api.responses.events import ResponseFrames
+from fakeai.api.responses.file_search import FileSearch
 from fakeai.api.responses.output import Layout
 from fakeai.api.responses.protocol import CreateResponseRequest, InputTokensRequest
 from fakeai.api.responses.records import Records
-from fakeai.api.responses.file_search import FileSearch
 from fakeai.api.responses.search import BuiltIn, Search
 from fakeai.api.responses.tools import ResponseTools, read_tools
 from fakeai.api.responses.translate import chat_request, check_include, renamed
