@@ -95,3 +95,16 @@ async def test_background_stream_on_create() -> None:
             )
         ]
         assert kinds[:2] == ["response.created", "response.queued"] and kinds[-1] == "response.incomplete"
+
+
+def test_a_restart_fails_what_was_running(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from tests.conftest import sdk
+
+    settings = Settings(ttft_ms=0, itl_ms=50, store=f"sqlite:{tmp_path / 'store.db'}")
+    with TestClient(create_app(settings)) as http:
+        created = sdk(http).responses.create(model="gpt-4o", input="Hi", background=True)
+    with TestClient(create_app(settings)) as http:
+        after = sdk(http).responses.retrieve(created.id)
+    assert after.status == "failed" and after.error.code == "server_error"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fakeai.api.generation import step_events
 from fakeai.api.responses.records import Records, events_key
 from fakeai.api.responses.service import ResponseGeneration, _plain
+from fakeai.jobs import Jobs
 
 log = logging.getLogger("fakeai.responses")
 
@@ -27,8 +28,9 @@ def split_frames(chunk: bytes) -> list[bytes]:
 
 
 class Background:
-    def __init__(self, generation: ResponseGeneration, records: Records) -> None:
+    def __init__(self, generation: ResponseGeneration, records: Records, jobs: Jobs) -> None:
         self.generation = generation
+        self.jobs = jobs
         self.records = records
         self.frames = frames = generation.frames()
         frames.finished = None  # this job stores the end itself (also when cancelled or failed)
@@ -36,6 +38,8 @@ class Background:
         self.status = "queued"
         self._news = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.ended: Callable[[], object] | None = None  # called once the end is stored
+        self.cancelling = False
 
     @property
     def id(self) -> str:
@@ -56,7 +60,7 @@ class Background:
         self._publish(self.frames.event("response.created", response=queued))
         self._publish(self.frames.event("response.queued", response=queued))
         self.frames.announced = True
-        self.task = asyncio.get_running_loop().create_task(self._drive())
+        self.jobs.start(f"response:{self.id}", self._drive)  # the app's jobs: cancelled at shutdown
         return queued
 
     def _publish(self, chunk: bytes) -> None:
@@ -66,6 +70,7 @@ class Background:
             news.set()
 
     async def _drive(self) -> None:
+        self.task = asyncio.current_task()
         generation, frames = self.generation, self.frames
         try:
             async for chunk in step_events(generation.run, frames):
@@ -73,6 +78,9 @@ class Background:
                 self._publish(chunk)
             self.status = frames.status
         except asyncio.CancelledError:
+            if not self.cancelling:  # the app is stopping: the record stays running, failed at next start
+                generation.run.abort()
+                raise
             self.status = "cancelled"
         except Exception as exc:
             frame = generation.error_frame(exc)[0]
@@ -82,6 +90,8 @@ class Background:
             generation.run.abort()
             self._news.set()
         await self._store()
+        if self.ended is not None:
+            self.ended()
 
     async def _store(self) -> None:
         final = self.snapshot()
@@ -93,7 +103,9 @@ class Background:
             log.warning("background response %s: final state not stored", self.id, exc_info=True)
 
     def cancel(self) -> None:
+        """The client's cancel (``POST .../cancel`` or a delete)."""
         if self.task is not None and not self.done:
+            self.cancelling = True
             self.task.cancel()
 
     async def stream(self, after: int) -> AsyncIterator[bytes]:

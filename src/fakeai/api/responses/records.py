@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from fakeai.errors import InvalidRequestError, NotFoundError
-from fakeai.store import ProjectStore, StorageFullError
+from fakeai.store import ProjectStore, StorageFullError, Store
 
 log = logging.getLogger("fakeai.responses")
 
@@ -20,6 +20,28 @@ RESPONSE = "response"
 ITEM = "response.item"
 #: A chain longer than this is refused rather than walked (each link is one store read).
 MAX_CHAIN = 1000
+
+
+def _running(response: dict[str, Any]) -> bool:
+    """Whether a background job still owes this response its end (found again after a restart)."""
+    return response["status"] in ("queued", "in_progress")
+
+
+async def fail_unfinished(store: Store) -> int:
+    """At start-up: background responses whose job died with the last process are failed, as OpenAI
+    fails a response it cannot finish (the request that started them is not kept, so none is rerun)."""
+    unfinished = await store.scan(RESPONSE, where={"running": True})
+    for project, record in unfinished:
+        response = {
+            **record["response"],
+            "status": "failed",
+            "error": {
+                "code": "server_error",
+                "message": "The server restarted before this background response finished.",
+            },
+        }
+        await store.project(project).update(RESPONSE, record["id"], {"response": response, "running": False})
+    return len(unfinished)
 
 
 def events_key(response_id: str) -> str:
@@ -48,6 +70,7 @@ class Records:
             "response": response,
             "input": input,
             "previous_response_id": response.get("previous_response_id"),
+            "running": _running(response),
         }
         try:
             await self.store.put(RESPONSE, record)
@@ -57,7 +80,9 @@ class Records:
             log.warning("response %s not stored: %s", response["id"], exc.message)
 
     async def update(self, response: dict[str, Any]) -> None:
-        await self.store.update(RESPONSE, response["id"], {"response": response})
+        await self.store.update(
+            RESPONSE, response["id"], {"response": response, "running": _running(response)}
+        )
 
     async def history(self, previous_id: str) -> list[dict[str, Any]]:
         """The items of every turn up to and including ``previous_id``, oldest first."""

@@ -3,7 +3,6 @@ serves it natively, as chat); the stored-response routes are Starlette routes.""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,11 +62,10 @@ async def _background(responses: ResponsesService, generation: ResponseGeneratio
     """Start a background response: its queued object now, or (``stream``) its events as they come; a
     client that goes away leaves it running."""
     assert generation.records is not None  # background needs store (checked in the service)
-    job = Background(generation, generation.records)
-    queued = await job.start()
+    job = Background(generation, generation.records, responses.state.jobs)
     responses.running[job.id] = job
-    assert job.task is not None
-    job.task.add_done_callback(lambda _: responses.running.pop(job.id, None))
+    job.ended = lambda: responses.running.pop(job.id, None)
+    queued = await job.start()
     if stream:
         return EventStream(guarded(job.stream(-1), _ignore))
     return Answer.json(queued)
@@ -164,8 +162,7 @@ def routes(state: AppState) -> list[Route]:
 
 async def _settled(job: Background) -> None:
     """Until the job has ended and stored its end (its outcome is in its status; nothing is raised)."""
-    if job.task is not None:
-        await asyncio.wait([job.task])
+    await job.jobs.wait(f"response:{job.id}")
 
 
 def _sse(events: AsyncIterator[bytes]) -> Response:

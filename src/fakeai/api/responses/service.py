@@ -21,7 +21,7 @@ from fakeai.api.responses.events import ResponseFrames
 from fakeai.api.responses.file_search import FileSearch
 from fakeai.api.responses.output import Layout
 from fakeai.api.responses.protocol import CreateResponseRequest, InputTokensRequest
-from fakeai.api.responses.records import Records
+from fakeai.api.responses.records import Records, fail_unfinished
 from fakeai.api.responses.search import BuiltIn, Search
 from fakeai.api.responses.tools import ResponseTools, read_tools
 from fakeai.api.responses.translate import chat_request, check_include, renamed
@@ -39,6 +39,13 @@ class ResponsesService:
         self._tasks: set[asyncio.Task[None]] = set()  # store writes scheduled from inside a stream
         #: Background responses still running, by id (api/responses/background.py).
         self.running: dict[str, Any] = {}
+        state.jobs.on_resume(self.resume)
+
+    async def resume(self) -> None:
+        """At start-up (a durable store): background responses cut off by a restart are failed."""
+        failed = await fail_unfinished(self.state.store)
+        if failed:
+            log.warning("%d background responses were cut off by a restart: marked failed", failed)
 
     def records(self, identity: Identity) -> Records:
         return Records(self.state.store.project(identity.project))
