@@ -219,3 +219,29 @@ def test_input_file_counts_pages(client: OpenAI) -> None:
         ],
     )
     assert response.usage.input_tokens > 500
+
+
+def test_truncation_auto_drops_the_oldest_items(make_app) -> None:  # type: ignore[no-untyped-def]
+    long = "word " * 400
+    items = [
+        {"role": "user", "content": long},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "Hi"},
+    ]
+    with TestClient(make_app(max_model_len=300)) as http:
+        refused = http.post(
+            "/v1/responses", json={"model": "gpt-4o", "input": items, "max_output_tokens": 16}
+        )
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "input"
+        kept = http.post(
+            "/v1/responses",
+            json={
+                "model": "gpt-4o",
+                "input": items,
+                "max_output_tokens": 16,
+                "truncation": "auto",
+                "instructions": "Be brief.",
+            },
+        )
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["usage"]["input_tokens"] < 40 and kept.json()["truncation"] == "auto"

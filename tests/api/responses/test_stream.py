@@ -115,3 +115,26 @@ def test_dynamo_endpoint_label(http: TestClient) -> None:
     stream(http, input="Hi", max_output_tokens=16)
     metrics = http.get("/dynamo/metrics").text
     assert 'endpoint="responses"' in metrics
+
+
+def test_an_error_after_the_head_is_an_error_event(make_app, monkeypatch, spec: Spec) -> None:  # type: ignore[no-untyped-def]
+    from fakeai.api.responses.events import ResponseFrames
+    from fakeai.errors import RateLimitError
+
+    advance = ResponseFrames._advance
+    calls = []
+
+    def failing(self, stop, finished, frames):  # type: ignore[no-untyped-def]
+        calls.append(stop)
+        if len(calls) > 1:
+            raise RateLimitError("Rate limit reached while streaming.", code="rate_limit_exceeded")
+        advance(self, stop, finished, frames)
+
+    monkeypatch.setattr(ResponseFrames, "_advance", failing)
+    with TestClient(make_app(itl_ms=2)) as http:  # one engine step per token
+        events = stream(http, input="Tell me about tides.", max_output_tokens=40)
+    assert events[0]["type"] == "response.created"
+    last = events[-1]
+    assert last["type"] == "error" and last["code"] == "rate_limit_exceeded" and last["param"] is None
+    for event in events:
+        spec.validate("ResponseStreamEvent", event)

@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from fakeai.api.chat.prompt import prompt_tokens
-from fakeai.api.chat.protocol import SystemMessage
+from fakeai.api.chat.protocol import ChatCompletionRequest, SystemMessage
 from fakeai.api.chat.reasoning import effective_effort
 from fakeai.api.chat.service import ChatCompletion, ChatService
 from fakeai.api.chat.tools import last_user_text
@@ -25,7 +25,7 @@ from fakeai.api.responses.records import Records, fail_unfinished
 from fakeai.api.responses.search import BuiltIn, Search
 from fakeai.api.responses.tools import ResponseTools, read_tools
 from fakeai.api.responses.translate import chat_request, check_include, renamed
-from fakeai.errors import FakeAIError, InvalidRequestError
+from fakeai.errors import ContextLengthExceededError, FakeAIError, InvalidRequestError
 from fakeai.security.identity import Identity
 from fakeai.state import AppState
 
@@ -116,7 +116,7 @@ class ResponsesService:
                 built_in.append(found)
                 if found.results:  # the model reads what was found
                     wanted.messages.append(SystemMessage(found.context()))
-            chat = await self.chat.create(wanted, request_id, arrival, response_mode)
+            chat = await self._generate(wanted, request, request_id, arrival, response_mode)
         except FakeAIError as exc:
             raise renamed(exc, tools.positions) from None
         completion = chat.run.completions[0]
@@ -141,6 +141,26 @@ class ResponsesService:
         )
         generation.conversation = Conversations(records.store), conversation_id(request.conversation)
         return generation
+
+    async def _generate(
+        self,
+        wanted: ChatCompletionRequest,
+        request: CreateResponseRequest,
+        request_id: str,
+        arrival: float | None,
+        response_mode: str | None,
+    ) -> ChatCompletion:
+        """Chat's run of the request. ``truncation: "auto"`` drops the oldest messages (keeping the
+        instructions) until the prompt fits the context window, as OpenAI documents it."""
+        while True:
+            try:
+                return await self.chat.create(wanted, request_id, arrival, response_mode)
+            except ContextLengthExceededError:
+                messages = wanted.messages
+                first = 1 if request.instructions else 0
+                if request.truncation != "auto" or len(messages) - first <= 1:
+                    raise
+                del messages[first]
 
 
 def conversation_id(conversation: str | dict[str, Any] | None) -> str | None:
