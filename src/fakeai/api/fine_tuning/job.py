@@ -38,8 +38,17 @@ def checkpoints_kind(job_id: str) -> str:
 
 
 class FineTuneRun:
-    def __init__(self, state: AppState, store: ProjectStore, job_id: str, on_model: Any) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        store: ProjectStore,
+        job_id: str,
+        on_model: Any,
+        progress: dict[str, tuple[int, int, float]] | None = None,
+    ) -> None:
         self.state = state
+        #: The app's running jobs: id -> (step, total steps, training loss), for /metrics.
+        self.progress = progress if progress is not None else {}
         self.store = store
         self.job_id = job_id
         self.files = Files(state.settings.max_file_bytes)
@@ -140,6 +149,7 @@ class FineTuneRun:
             await self.sleep(step_s)
             job = await self.current()
             if job is None or job["status"] != "running":
+                self.progress.pop(self.job_id, None)
                 return  # cancelled meanwhile
             if job.get("_paused"):
                 continue  # no progress while paused; polled each step time
@@ -156,6 +166,8 @@ class FineTuneRun:
             if per_epoch and step % per_epoch == 0:
                 await self._checkpoint(job, step, loss, accuracy)
             await self.set(_step=step, _loss=loss)
+            self.progress[self.job_id] = (step, steps, loss)
+        self.progress.pop(self.job_id, None)
         await self._succeed(job)
 
     async def _checkpoint(self, job: Json, step: int, loss: float, accuracy: float) -> None:

@@ -11,6 +11,7 @@ from fakeai.api.files.service import Files, public
 from fakeai.api.fine_tuning.job import ACTIVE, KIND, FineTuneRun, checkpoints_kind, events_kind
 from fakeai.api.metadata import check_metadata
 from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.metrics.exposition import Family
 from fakeai.state import AppState
 from fakeai.store import Page, ProjectStore, new_id
 from fakeai.store.base import Json
@@ -62,13 +63,30 @@ class FineTuning:
     def __init__(self, state: AppState) -> None:
         self.state = state
         self.files = Files(state.settings.max_file_bytes)
+        self.progress: dict[str, tuple[int, int, float]] = {}
         state.jobs.on_resume(self.resume)
+        state.metrics.add_source(self.families)
+
+    def families(self) -> list[Family]:
+        """Training progress of the running jobs for /metrics."""
+        step = Family(
+            "fakeai:fine_tuning_step", "gauge", "Training step reached, per running job.", ("job_id",)
+        )
+        steps = Family("fakeai:fine_tuning_total_steps", "gauge", "Steps of each running job.", ("job_id",))
+        loss = Family(
+            "fakeai:fine_tuning_train_loss", "gauge", "Latest training loss, per running job.", ("job_id",)
+        )
+        for job_id, (at, total, value) in sorted(self.progress.items()):
+            step.add((job_id,), at)
+            steps.add((job_id,), total)
+            loss.add((job_id,), value)
+        return [step, steps, loss]
 
     def _register(self, name: str, base: str) -> None:
         self.state.catalog.derive(name, base, ORGANIZATION)
 
     def _start(self, store: ProjectStore, job_id: str) -> None:
-        run = FineTuneRun(self.state, store, job_id, self._register)
+        run = FineTuneRun(self.state, store, job_id, self._register, self.progress)
         self.state.jobs.start(f"ft:{store.project}:{job_id}", run.run)
 
     async def resume(self) -> None:
