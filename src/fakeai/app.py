@@ -20,6 +20,7 @@ from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.conversations import routes as conversations
 from fakeai.api.files import routes as files
+from fakeai.api.fine_tuning import routes as fine_tuning
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.responses import routes as responses
@@ -42,7 +43,18 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions, responses)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores, responses, conversations)
+_ROUTE_FAMILIES = (
+    system,
+    models,
+    vllm,
+    metrics,
+    files,
+    batches,
+    vector_stores,
+    fine_tuning,
+    responses,
+    conversations,
+)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

@@ -104,7 +104,7 @@ class Worker:
             return  # aborted while the server was still preparing it
         seq.status = WAITING
         seq.queued = self.clock.now()
-        self.scheduler.queue(seq)  # live or background (priority) queue
+        self.scheduler.queue(seq)
         self._schedule()
 
     def abort(self, seq: Sequence) -> None:
@@ -345,7 +345,7 @@ class Worker:
         while budget > 0 and (seq := sched.head()) is not None:
             if whole and prefills and seq.tokens > budget:
                 break
-            if sched.admit_next(now) is None:  # a live head may preempt background work to fit
+            if sched.admit_next(now) is None:  # live first; a live head may preempt background work
                 break
             chunk = seq.to_compute if whole else min(seq.to_compute, budget)
             prefills.append((seq, chunk))
