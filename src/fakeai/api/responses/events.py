@@ -188,15 +188,18 @@ class ResponseFrames:
             return
         prefix, middle = self._template("response.output_text.delta", segment, True)
         sampler = self.sampler
+        if sampler is None:  # the hot path: two concatenations and one encode per token
+            number = self.sequence
+            tail = b',"logprobs":[]' + middle
+            for piece in pieces[start - reasoned : stop - reasoned]:
+                frames.append(prefix + _encode(piece) + tail + str(number).encode() + b"}\n\n")
+                number += 1
+            self.sequence = number
+            return
         for piece in pieces[start - reasoned : stop - reasoned]:
-            if sampler is None:
-                frames.append(self._delta_frame(prefix, piece, middle, b',"logprobs":[]'))
-            else:
-                entry = sampler.token(piece)
-                self.logprobs.append(entry)
-                frames.append(
-                    self._delta_frame(prefix, piece, middle, b',"logprobs":[' + _encode(entry) + b"]")
-                )
+            entry = sampler.token(piece)
+            self.logprobs.append(entry)
+            frames.append(self._delta_frame(prefix, piece, middle, b',"logprobs":[' + _encode(entry) + b"]"))
 
     def _delta_frame(self, prefix: bytes, piece: str, middle: bytes, logprobs: bytes) -> bytes:
         number = self.sequence
