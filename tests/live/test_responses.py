@@ -45,6 +45,9 @@ def test_background_on_the_rsgi_front(server: LiveServer) -> None:
     assert created.status == "queued"
     replayed = list(client.responses.retrieve(created.id, stream=True, starting_after=1))
     assert replayed[0].sequence_number == 2 and replayed[-1].type == "response.incomplete"
+    streamed = list(client.responses.create(model="gpt-4o", input="Hi", background=True, stream=True))
+    assert [e.type for e in streamed[:2]] == ["response.created", "response.queued"]
+    assert [e.sequence_number for e in streamed] == list(range(len(streamed)))
 
 
 def test_openai_node(server: LiveServer) -> None:
