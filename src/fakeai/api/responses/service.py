@@ -9,6 +9,8 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+import msgspec
+
 from fakeai.api.chat.prompt import prompt_tokens
 from fakeai.api.chat.protocol import ChatCompletionRequest, SystemMessage
 from fakeai.api.chat.reasoning import effective_effort
@@ -151,7 +153,9 @@ class ResponsesService:
         response_mode: str | None,
     ) -> ChatCompletion:
         """Chat's run of the request. ``truncation: "auto"`` drops the oldest messages (keeping the
-        instructions) until the prompt fits the context window, as OpenAI documents it."""
+        instructions) until the prompt fits the context window, as OpenAI documents it: 1, 2, 4, ... at a
+        time, so a long history is recounted a logarithmic number of times, never once per message."""
+        drop = 1
         while True:
             try:
                 return await self.chat.create(wanted, request_id, arrival, response_mode)
@@ -160,7 +164,8 @@ class ResponsesService:
                 first = 1 if request.instructions else 0
                 if request.truncation != "auto" or len(messages) - first <= 1:
                     raise
-                del messages[first]
+                del messages[first : min(first + drop, len(messages) - 1)]
+                drop *= 2
 
 
 def conversation_id(conversation: str | dict[str, Any] | None) -> str | None:
@@ -325,8 +330,6 @@ class ResponseGeneration:
 
 def _plain(body: dict[str, Any]) -> dict[str, Any]:
     """Logprob structs as plain JSON (the store keeps JSON)."""
-    import msgspec
-
     return msgspec.json.decode(msgspec.json.encode(body))
 
 
