@@ -39,9 +39,11 @@ KINDS = ("vllm", "dynamo", "dcgm")
 MAX_RANKS = 256
 
 
-def keep_first(family: str) -> bool:
-    """Gauges every process reports alike (Dynamo's model configuration): not summed."""
-    return family.startswith("dynamo_frontend_model_")
+#: Families every process reports alike (Dynamo's model configuration): given once, not summed.
+ALIKE = ("dynamo_frontend_model_",)
+#: Stored state's families, alike in every process when the store is shared (sqlite), each process's own
+#: when it is not (memory).
+STORE = ("fakeai:store_",)
 
 
 class Peers:
@@ -49,6 +51,7 @@ class Peers:
 
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
+        self.alike: tuple[str, ...] = ALIKE  # family prefixes given once; see ``share_store``
         self.rank, self._lock = self._claim()
         self.socket_path = self.directory / f"rank-{self.rank}.sock"
         self._server: asyncio.Server | None = None
@@ -57,6 +60,10 @@ class Peers:
     def from_environment(cls) -> Peers | None:
         directory = os.environ.get(PEERS_VARIABLE)
         return cls(directory) if directory else None
+
+    def share_store(self) -> None:
+        """The processes share one store: its families are given once."""
+        self.alike = ALIKE + STORE
 
     def _claim(self) -> tuple[int, int]:
         for rank in range(MAX_RANKS):
@@ -107,7 +114,10 @@ class Peers:
             self.rank: own,
             **{int(p.stem.split("-")[1]): t for p, t in zip(others, texts, strict=True)},
         }
-        return merge((answers[rank] for rank in sorted(answers) if answers[rank]), keep_first)
+        alike = self.alike
+        return merge(
+            (answers[rank] for rank in sorted(answers) if answers[rank]), lambda name: name.startswith(alike)
+        )
 
     async def _ask(self, path: Path, kind: str) -> bytes:
         async def ask() -> bytes:
