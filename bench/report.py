@@ -115,6 +115,9 @@ def _requests_rows(section: dict[str, Any] | None) -> list[tuple[str, ...]]:
         ok = ratio >= TARGET_RPS_RATIO if target else None
         runs = " ".join(_num(run["rps"]) for run in row["runs"])
         errors = f"; {row['errors']} ERRORS" if row["errors"] else ""
+        peer = section.get("aimock", {}).get("rps")
+        if name == "fakeai granian" and peer:
+            errors += f"; {row['rps'] / peer:.2f}x aimock"
         rows.append(
             (measure, name, _num(row["rps"]), f"{ratio:.2f}x", target, _verdict(ok), f"runs {runs}{errors}")
         )

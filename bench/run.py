@@ -24,7 +24,19 @@ from typing import Any
 
 from bench import report
 from bench.load import CHAT_BODY, ensure_wrk, run_streams, run_wrk
-from bench.servers import BENCH, ROOT, Server, Unavailable, ensure_original, fakeai, limit, original, stop_all
+from bench.servers import (
+    BENCH,
+    ROOT,
+    Server,
+    Unavailable,
+    aimock,
+    ensure_aimock,
+    ensure_original,
+    fakeai,
+    limit,
+    original,
+    stop_all,
+)
 
 SECTIONS = ("startup", "requests", "streams", "memory", "workers")
 FAKEAI_KINDS = ("granian", "granian-asgi", "uvicorn")
@@ -124,6 +136,10 @@ def section_requests(ctx: Context) -> dict[str, Any]:
         configs["original 0.3.2"] = original(ensure_original(BENCH / ".venv-original"))
     except Unavailable as error:
         configs["original 0.3.2"] = error
+    try:
+        configs["aimock"] = aimock(ensure_aimock(BENCH / ".aimock"))
+    except Unavailable as error:
+        configs["aimock"] = error
     configs.update({f"fakeai {kind}": fakeai_fast(kind) for kind in FAKEAI_KINDS})
     return _wrk_rounds(ctx, start_all(ctx, configs), ctx.load_cpu)
 

@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 ORIGINAL_VERSION = "0.3.2"
+#: aimock (npm), the Node mock app developers test against: a peer reference row in the requests section.
+AIMOCK_PACKAGE = "@copilotkit/aimock@1.43.0"
 
 _running: list[Server] = []
 
@@ -273,3 +275,39 @@ def ensure_original(venv: Path) -> Path:
         raise Unavailable(f"pip install fakeai=={ORIGINAL_VERSION} failed (no network?): {error}") from error
     stamp.touch()
     return venv
+
+
+def aimock(prefix: Path) -> list[str]:
+    # One fixture answers the benchmark's message with a reply of the limit's length (bench/aimock/).
+    cli = prefix / "node_modules" / "@copilotkit" / "aimock" / "dist" / "cli.js"
+    return [
+        shutil.which("node") or "node",
+        str(cli),
+        "--host=127.0.0.1",
+        "--port={port}",
+        f"--fixtures={BENCH / 'aimock' / 'chat.json'}",
+        "--log-level=silent",
+    ]
+
+
+def ensure_aimock(prefix: Path) -> Path:
+    """aimock from npm under ``prefix``, installed once and reused; Unavailable without npm or network."""
+    stamp = prefix / ".installed-stamp"
+    if stamp.exists():
+        return prefix
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise Unavailable("node and npm are needed (apt-get install nodejs npm)")
+    print(f"bench: installing {AIMOCK_PACKAGE} from npm into {prefix.relative_to(ROOT)} (once)")
+    prefix.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run(
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save", AIMOCK_PACKAGE],
+            check=True,
+            timeout=300,
+            stdout=subprocess.DEVNULL,
+        )
+    except (subprocess.SubprocessError, OSError) as error:
+        raise Unavailable(f"npm install {AIMOCK_PACKAGE} failed (no network?): {error}") from error
+    stamp.touch()
+    return prefix
