@@ -9,6 +9,7 @@ as ``FakeAIError``; each transport turns them into OpenAI's error body.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -98,9 +99,24 @@ class Endpoint:
     handler: Handler
 
 
-def request_id_for(given: str | None) -> str:
+class IdSource:
+    """Ids that must be unique, not secret (request and completion ids): ``digits`` hex digits, a random
+    half drawn once per source and a counter, so an id costs one format and no system call."""
+
+    __slots__ = ("_count", "_prefix", "_width")
+
+    def __init__(self, digits: int) -> None:
+        self._prefix = secrets.token_hex(digits // 4)  # distinct per process and app
+        self._width = digits - len(self._prefix)
+        self._count = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):0{self._width}x}"
+
+
+def request_id_for(given: str | None, ids: IdSource) -> str:
     """A client's own ``x-request-id`` is echoed (128 characters at most); else ``req_`` + 32 hex digits."""
-    return given[:128] if given else "req_" + secrets.token_hex(16)
+    return given[:128] if given else "req_" + ids()
 
 
 def processing_ms(started: float) -> str:

@@ -6,7 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fakeai.server.exchange import OPENAI_VERSION, processing_ms, request_id_for, too_large
+from fakeai.server.exchange import OPENAI_VERSION, IdSource, processing_ms, request_id_for, too_large
 from fakeai.server.responses import error_response
 
 
@@ -20,6 +20,7 @@ class OpenAIHeaders:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._ids = IdSource(32)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,7 +32,7 @@ class OpenAIHeaders:
             if name == b"x-request-id":
                 given = value.decode("latin-1")
                 break
-        request_id = request_id_for(given)
+        request_id = request_id_for(given, self._ids)
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_headers(message: Message) -> None:

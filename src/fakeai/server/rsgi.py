@@ -32,6 +32,7 @@ from fakeai.server.exchange import (
     SSE_HEADERS,
     Answer,
     Handler,
+    IdSource,
     Pushable,
     processing_ms,
     request_id_for,
@@ -46,11 +47,11 @@ _SSE_HEADERS = [("content-type", SSE_CONTENT_TYPE), *SSE_HEADERS.items()]
 class _RSGIExchange:
     __slots__ = ("_headers", "_limit", "_proto", "identity", "request_id")
 
-    def __init__(self, headers: Any, proto: HTTPProtocol, limit: int) -> None:
+    def __init__(self, headers: Any, proto: HTTPProtocol, limit: int, ids: IdSource) -> None:
         self._headers = headers
         self._proto = proto
         self._limit = limit
-        self.request_id = request_id_for(headers.get("x-request-id"))
+        self.request_id = request_id_for(headers.get("x-request-id"), ids)
         self.identity = ANONYMOUS  # until API keys are configured (security/)
 
     def header(self, name: str) -> str | None:
@@ -87,6 +88,7 @@ class RSGIFront:
             (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
         }
         self._lifespan = LifespanProtocol(app)
+        self._ids = IdSource(32)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         # Granian calls this before its loop runs: run the app's lifespan startup to completion here.
@@ -107,7 +109,7 @@ class RSGIFront:
 
     async def _serve(self, handler: Handler, scope: Scope, proto: HTTPProtocol) -> None:
         started = time.perf_counter()
-        exchange = _RSGIExchange(scope.headers, proto, self.limit)
+        exchange = _RSGIExchange(scope.headers, proto, self.limit, self._ids)
         try:
             reply = await handler(exchange)
         except FakeAIError as exc:

@@ -27,6 +27,7 @@ from fakeai.api.logprobs import chat_top_logprobs
 from fakeai.content.logprobs import LogprobSampler, choice_samplers
 from fakeai.content.text import Completion
 from fakeai.errors import NotFoundError
+from fakeai.server.exchange import IdSource
 from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
 
@@ -46,13 +47,14 @@ class ChatCompletion:
         fp: str,
         logprobs: list[LogprobSampler] | None = None,
         show_reasoning: bool = False,
+        ids: IdSource | None = None,
     ) -> None:
         self.request = request
         self.show_reasoning = show_reasoning  # reasoning_content in messages and deltas (vLLM's parsers)
         self.run = run
         self.prompt = prompt
         self.logprobs = logprobs  # one sampler per choice when the request asked for logprobs
-        self.id = "chatcmpl-" + secrets.token_hex(12)
+        self.id = "chatcmpl-" + (ids() if ids is not None else secrets.token_hex(12))
         self.created = int(time.time())
         self.fingerprint = fp
 
@@ -177,6 +179,7 @@ class ChatService:
         self.state = state
         self.modes = ResponseModes(state.settings)
         self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
+        self.ids = IdSource(24)
 
     async def create(
         self,
@@ -247,4 +250,4 @@ class ChatService:
             priority,
         )
         fp = fingerprint(request.model, state.settings.seed)
-        return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))
+        return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card), self.ids)
