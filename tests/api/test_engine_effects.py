@@ -7,7 +7,6 @@ from starlette.testclient import TestClient
 
 from fakeai import Settings, create_app
 from fakeai.engine import VirtualClock
-from tests.conftest import FAST
 from tests.engine.helpers import request
 
 LONG = " ".join(["The quick brown fox jumps over the lazy dog."] * 120)
@@ -33,8 +32,8 @@ def test_legacy_completions_report_cached_tokens_too(client: OpenAI) -> None:
 
 
 def test_a_full_waiting_queue_answers_429_with_retry_after() -> None:
-    clock = VirtualClock()  # never advanced: what is running stays running
-    app = create_app(Settings(**FAST, max_num_seqs=1, max_waiting_requests=1), clock=clock)
+    clock = VirtualClock()  # never advanced: what is running stays running (a TTFT, so not done at submit)
+    app = create_app(Settings(ttft_ms=100, itl_ms=0, max_num_seqs=1, max_waiting_requests=1), clock=clock)
     with TestClient(app) as http:
         engine = app.state.fakeai.engine
         engine.submit([request(10)])  # running

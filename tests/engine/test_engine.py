@@ -54,12 +54,14 @@ def test_late_timer_catches_up_on_every_due_token() -> None:
     assert recorder.ttfts == [1.5] and recorder.gaps == [0.0] * 4
 
 
-def test_zero_latency_emits_everything_in_one_step() -> None:
-    cluster, clock, _ = make_cluster(fixed(0.0, 0.0))
+def test_zero_latency_emits_everything_in_one_step_at_submit() -> None:
+    # Due at once: emitted inside submit, with no timer (and no loop turn) per request.
+    cluster, clock, recorder = make_cluster(fixed(0.0, 0.0))
     [seq] = cluster.submit([request(1000)])
-    assert seq.generated == 0  # nothing happens until the loop runs the step
-    clock.advance(0)
     assert seq.generated == 1000 and seq.finished
+    assert seq.first_token_time == seq.finish_time == seq.arrival
+    assert not clock._timers  # type: ignore[attr-defined]
+    assert recorder.ttfts == [0.0] and len(recorder.records) == 1
 
 
 def test_zero_token_request_finishes_immediately() -> None:

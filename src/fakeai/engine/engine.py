@@ -69,6 +69,7 @@ class Worker:
         self._heap: list[tuple[float, int, int, Sequence]] = []  # (due, tie, epoch, seq): per-sequence
         self._tie = itertools.count()
         self._step: _Step | None = None  # the step in flight: batched models
+        self._pacing = False  # inside ``_pace``: admissions it triggers arm the timer, never recurse
         self._busy_seconds = 0.0
         self._busy_since: float | None = None
         self.pending_prefill = 0  # prompt tokens routed here and not yet computed (routers read it)
@@ -232,11 +233,26 @@ class Worker:
             seq.due = now + latency.prefill_delay(seq.to_compute, self._rng)
             heapq.heappush(self._heap, (seq.due, next(self._tie), seq.epoch, seq))
         self._mark_busy(now)
-        if self._heap:
-            self._arm(self._heap[0][0], self._pace)
+        heap = self._heap
+        if heap:
+            if heap[0][0] <= now and not self._pacing:
+                # Due at once (a zero TTFT): emit now rather than on a timer at this same instant, which
+                # would cost a timer and a loop turn per request and stamp the same time a little later.
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._pace()
+            else:
+                self._arm(heap[0][0], self._pace)
 
     def _pace(self) -> None:
         """Emit every token due by now, for every sequence, then re-arm for the next due time."""
+        self._pacing = True
+        try:
+            self._pace_due()
+        finally:
+            self._pacing = False
+
+    def _pace_due(self) -> None:
         self._disarm()
         now = self.clock.now()
         heap = self._heap
