@@ -104,6 +104,8 @@ WATCH_AFTER_S = 0.05
 async def _unless_disconnected(exchange: Exchange, generation: Generation) -> Answer:
     """The answer, watching the connection meanwhile: a client that goes first aborts the engine work,
     which then finishes at once, and gets a 499 it never reads."""
+    if generation.run.finished:  # a zero latency: done at submit, nothing to watch
+        return Answer.json(await generation.response())
     gone = False
     watcher: asyncio.Future[None] | None = None
 
