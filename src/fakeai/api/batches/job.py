@@ -103,17 +103,21 @@ class BatchJob:
         lines = await self._lines(batch)
         if lines is None:
             return  # failed validation
+        batch = await self.store.get(KIND, self.batch_id)  # a cancel may have come while validating
+        if batch is None:
+            return
         if batch["status"] == "validating":
             model = {"model": model} if (model := model_of(lines)) else {}
             batch = await self._set(
                 status="in_progress", in_progress_at=int(time.time()), request_counts=self.counts, **model
             )
         done = await self._restore()
-        if batch["status"] == "cancelling":
-            self.cancelled.set()
-        outcome = "completed"
-        if batch["status"] == "in_progress":
+        if batch["status"] == "cancelling" or self.cancelled.is_set():
+            outcome = "cancelled"
+        elif batch["status"] == "in_progress":
             outcome = await self._execute([line for line in lines if str(line.number) not in done], batch)
+        else:
+            outcome = "completed"  # finalizing when the server stopped: every line is done
         await self._finish(lines, outcome)
 
     async def _lines(self, batch: Json) -> list[Line] | None:
