@@ -15,13 +15,17 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.audio import routes as audio
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.dashboard import routes as dashboard
 from fakeai.api.files import routes as files
 from fakeai.api.fine_tuning import routes as fine_tuning
+from fakeai.api.images import routes as images
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
+from fakeai.api.organization import routes as organization
 from fakeai.api.system import routes as system
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
@@ -41,7 +45,20 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores, fine_tuning)
+_ROUTE_FAMILIES = (
+    system,
+    models,
+    vllm,
+    metrics,
+    dashboard,
+    organization,
+    images,
+    audio,
+    files,
+    batches,
+    vector_stores,
+    fine_tuning,
+)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -80,6 +97,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            state.media.close()
             await state.jobs.stop()
             await state.store.close()
 
