@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -75,9 +76,11 @@ class BatchJob:
         files: Files,
         concurrency: int,
         outcomes: dict[str, int] | None = None,
+        bill: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
         self.outcomes = outcomes if outcomes is not None else {}  # the app's lines run, by outcome
+        self.bill = bill  # (project, response body): the line's usage into the app's ledger
         self.batch_id = batch_id
         self.runner = runner
         self.files = files
@@ -200,6 +203,8 @@ class BatchJob:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if ok:
             _usage(self.usage, body)
+            if self.bill is not None:
+                self.bill(self.store.project, body)
         now = time.monotonic()
         if now - self._saved_at >= PROGRESS_EVERY_S:
             self._saved_at = now

@@ -57,6 +57,10 @@ def completions_target(state: AppState) -> LineRunner:
     return run
 
 
+#: The usage ledger's kind (metrics/usage.py) of each target's lines, billed as batch usage.
+LEDGER_KINDS = {"/v1/chat/completions": "completions", "/v1/completions": "completions",
+                "/v1/responses": "completions", "/v1/embeddings": "embeddings"}  # fmt: skip
+
 TARGETS: dict[str, TargetFactory] = {
     "/v1/chat/completions": chat_target,
     "/v1/completions": completions_target,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fakeai.api.organization import reports
+from fakeai.api.vector_stores.search import usage_bytes_by_project
 from fakeai.errors import NotFoundError
 from fakeai.metrics.usage import KINDS
 from fakeai.server.responses import json_response
@@ -21,7 +22,7 @@ def routes(state: AppState) -> list[Route]:
     prices = state.catalog.token_prices
 
     def vector_bytes() -> dict[str, int]:
-        return {}  # filled in when the vector stores report their bytes per project
+        return usage_bytes_by_project(state)
 
     def params(request: Request) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
