@@ -20,7 +20,6 @@ from fakeai.server.responses import json_response
 from fakeai.state import AppState
 from fakeai.store import ProjectStore
 
-
 #: Parts a files or upload-part form may hold (one file, a few fields): more is a 400, bounded work.
 MAX_FILES, MAX_FIELDS = 2, 16
 
