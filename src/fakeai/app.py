@@ -19,6 +19,7 @@ from fakeai.api.audio import routes as audio
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.conversations import routes as conversations
 from fakeai.api.dashboard import routes as dashboard
 from fakeai.api.files import routes as files
 from fakeai.api.fine_tuning import routes as fine_tuning
@@ -26,6 +27,7 @@ from fakeai.api.images import routes as images
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.organization import routes as organization
+from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
@@ -44,7 +46,7 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions)
+_ENDPOINT_FAMILIES = (chat, completions, responses)
 _ROUTE_FAMILIES = (
     system,
     models,
@@ -58,6 +60,8 @@ _ROUTE_FAMILIES = (
     batches,
     vector_stores,
     fine_tuning,
+    responses,
+    conversations,
 )
 
 

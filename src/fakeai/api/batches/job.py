@@ -22,6 +22,7 @@ from fakeai.api.batches.lines import Line, model_of, output_line, parse
 from fakeai.api.batches.targets import LineRunner
 from fakeai.api.files.service import Files
 from fakeai.errors import FakeAIError, NotFoundError, ServerError
+from fakeai.security.identity import Identity
 from fakeai.store import ProjectStore
 from fakeai.store.base import Json
 
@@ -81,6 +82,7 @@ class BatchJob:
         self.store = store
         self.outcomes = outcomes if outcomes is not None else {}  # the app's lines run, by outcome
         self.bill = bill  # (project, response body): the line's usage into the app's ledger
+        self.identity = Identity(project=store.project)  # the batch's owner, as its lines' caller
         self.batch_id = batch_id
         self.runner = runner
         self.files = files
@@ -186,7 +188,7 @@ class BatchJob:
     async def _run_line(self, line: Line) -> None:
         request_id = "req_" + secrets.token_hex(16)
         try:
-            body = await self.runner(line.body, request_id)
+            body = await self.runner(line.body, request_id, self.identity)
             record = output_line(line.custom_id, request_id, 200, body)
             ok = True
         except FakeAIError as exc:
