@@ -48,10 +48,11 @@ def test_batch_lines_and_vector_bytes_reach_the_organization_usage(
     vs = client.vector_stores.create(name="x")
     file_id = client.files.create(file=("a.txt", b"hello world " * 10), purpose="assistants").id
     attached = client.vector_stores.files.create_and_poll(vector_store_id=vs.id, file_id=file_id)
-    since = int(time.time()) - 3600
+    since = int(time.time()) - 2 * 86400  # daily buckets: today's is among them, whatever the hour
     usage = http.get(f"/v1/organization/usage/completions?start_time={since}&group_by=batch").json()
-    [result] = usage["data"][0]["results"]
+    [result] = [r for bucket in usage["data"] for r in bucket["results"]]
     assert result["batch"] is True
     assert result["output_tokens"] == line["response"]["body"]["usage"]["completion_tokens"]
     stored = http.get(f"/v1/organization/usage/vector_stores?start_time={since}").json()
-    assert stored["data"][0]["results"][0]["usage_bytes"] == attached.usage_bytes
+    [held] = [r for bucket in stored["data"] for r in bucket["results"]]
+    assert held["usage_bytes"] == attached.usage_bytes

@@ -148,9 +148,3 @@ async def search(
         score_threshold=score_threshold,
         rewrite_query=rewrite_query,
     )
-
-
-def usage_bytes_by_project(state: AppState) -> dict[str, int]:
-    """Bytes held by each project's vector stores (the organization usage API's ``vector_stores``)."""
-    stores, _ = vector_stores(state)
-    return {project: sum(sizes.values()) for project, sizes in stores.usage_bytes.items()}

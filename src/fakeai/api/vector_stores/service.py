@@ -61,8 +61,6 @@ class VectorStores:
         self.files = Files(state.settings.max_file_bytes)
         #: Bumped on every change to a store's files: the search index cache compares it.
         self.versions: dict[tuple[str, str], int] = {}
-        #: usage_bytes of every store seen since start, per project (the organization usage API reads it).
-        self.usage_bytes: dict[str, dict[str, int]] = {}
         state.jobs.on_resume(self.resume)
 
     def changed(self, store: ProjectStore, vs_id: str) -> None:
@@ -140,7 +138,6 @@ class VectorStores:
         for kind in (files_kind(vs_id), chunks_kind(vs_id), f"vector_store.file_batch:{vs_id}"):
             await store.drop(kind)
         await store.delete(KIND, vs_id)
-        self.usage_bytes.get(store.project, {}).pop(vs_id, None)
         self.changed(store, vs_id)
         return {"id": vs_id, "object": "vector_store.deleted", "deleted": True}
 
@@ -152,7 +149,6 @@ class VectorStores:
         usage = sum(f["usage_bytes"] for f in files if f["status"] == "completed")
         status = "in_progress" if counts["in_progress"] else "completed"
         await store.update(KIND, vs_id, {"file_counts": counts, "usage_bytes": usage, "status": status})
-        self.usage_bytes.setdefault(store.project, {})[vs_id] = usage
 
     # --- files --------------------------------------------------------------------------------------
 
@@ -229,8 +225,6 @@ class VectorStores:
             await store.delete(PENDING, f"{vs_id}/{file_id}")
 
     async def resume(self) -> None:
-        for project, vs in await self.state.store.scan(KIND):
-            self.usage_bytes.setdefault(project, {})[vs["id"]] = vs["usage_bytes"]
         for project, pending in await self.state.store.scan(PENDING):
             vs_id, file_id = pending["id"].split("/", 1)
             self._index_later(self.state.store.project(project), vs_id, file_id)
