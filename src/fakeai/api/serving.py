@@ -14,7 +14,7 @@ from fakeai.api.generation import Run, StepFrames, step_events
 from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
-from fakeai.server.sse import error_event, guarded
+from fakeai.server.sse import ErrorEvent, error_event, guarded
 from fakeai.state import AppState
 
 
@@ -32,8 +32,10 @@ async def serve_generation(
     endpoint: str,
     wire_type: type,
     create: Callable[[Any, str, float], Awaitable[Generation]],
+    errors: ErrorEvent = error_event,
 ) -> Reply:
-    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``)."""
+    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``); ``errors`` writes the
+    in-band error event of a stream that fails once started (another protocol's shape, or OpenAI's)."""
     arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
     model, stream = "unknown", False
     try:
@@ -55,7 +57,8 @@ async def serve_generation(
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         return EventStream(
-            guarded(step_events(generation.run, frames), close), PushedStream(generation.run, frames, close)
+            guarded(step_events(generation.run, frames), close, errors),
+            PushedStream(generation.run, frames, close, errors),
         )
     answer = await _unless_disconnected(exchange, generation)
     state.request_outcome(model, endpoint, False, answer.status)
@@ -98,8 +101,15 @@ class PushedStream:
     engine emits them, with no task woken and no await per token. For transports whose send is synchronous
     (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``."""
 
-    def __init__(self, run: Run, frames: StepFrames, close: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        run: Run,
+        frames: StepFrames,
+        close: Callable[[int], None],
+        errors: ErrorEvent = error_event,
+    ) -> None:
         self.run = run
+        self.errors = errors
         self.frames = frames
         self.close = close
         self.send: Callable[[bytes], object] = _nowhere
@@ -131,7 +141,7 @@ class PushedStream:
             self.send(self.frames.tail())
             status = 200
         except Exception as exc:
-            frame, status = error_event(exc)
+            frame, status = self.errors(exc)
             self.send(frame)
         self._end(status)
 

@@ -27,13 +27,21 @@ def sse_event(payload: Any) -> bytes:
 SSE_DONE = b"data: [DONE]\n\n"
 
 
-async def guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> AsyncIterator[bytes]:
+ErrorEvent = Callable[[Exception], tuple[bytes, int]]
+
+
+async def guarded(
+    events: AsyncIterator[bytes],
+    on_close: Callable[[int], None],
+    errors: ErrorEvent | None = None,
+) -> AsyncIterator[bytes]:
     """``events``, with ``on_close(status)`` run however the stream ends: 200 when it completed, the
     error's status after an in-band error event, 499 when the client went away (the transport then closes
     this generator).
 
     After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:`` event
-    with the error body, then the end of the stream.
+    with the error body, then the end of the stream. ``errors`` writes that event in another
+    protocol's shape (Anthropic's ``event: error``); OpenAI's by default.
     """
     status = CLIENT_CLOSED  # unless the loop below ends on its own
     try:
@@ -41,7 +49,7 @@ async def guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None])
             yield frame
         status = 200
     except Exception as exc:
-        frame, status = error_event(exc)
+        frame, status = (errors or error_event)(exc)
         yield frame
     finally:
         on_close(status)
@@ -54,3 +62,4 @@ def error_event(exc: Exception) -> tuple[bytes, int]:
         return sse_event(exc.body()), exc.status
     log.error("error while streaming a response", exc_info=exc)
     return sse_event(ServerError("The server had an error while streaming your response.").body()), 500
+
