@@ -138,8 +138,8 @@ def test_errors_have_anthropics_shape(claude: anthropic.Anthropic, raw: TestClie
     with pytest.raises(anthropic.BadRequestError) as hot:
         claude.messages.create(model=MODEL, max_tokens=5, messages=HELLO, extra_body={"temperature": 1.5})
     assert hot.value.body["error"]["message"].startswith("temperature:")
-    bad_role = raw.post("/v1/messages", headers=VERSION, json={"model": MODEL, "max_tokens": 5,
-                                                              "messages": [{"role": "system", "content": "x"}]})  # fmt: skip
+    system_role = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]}
+    bad_role = raw.post("/v1/messages", headers=VERSION, json=system_role)
     assert bad_role.status_code == 400 and bad_role.json()["error"]["message"].startswith("messages.0.role:")
     no_version = raw.post("/v1/messages", json={"model": MODEL, "max_tokens": 5, "messages": HELLO})
     assert no_version.status_code == 400
@@ -151,9 +151,8 @@ def test_errors_have_anthropics_shape(claude: anthropic.Anthropic, raw: TestClie
 def test_unknown_model_is_not_found_when_strict(make_app) -> None:
     from tests.api.messages.conftest import anthropic_sdk
 
-    with TestClient(make_app(strict_models=True)) as http:
-        with pytest.raises(anthropic.NotFoundError) as missing:
-            anthropic_sdk(http).messages.create(model="claude-nope", max_tokens=5, messages=HELLO)
+    with TestClient(make_app(strict_models=True)) as http, pytest.raises(anthropic.NotFoundError) as missing:
+        anthropic_sdk(http).messages.create(model="claude-nope", max_tokens=5, messages=HELLO)
     assert missing.value.body["error"] == {"type": "not_found_error", "message": "model: claude-nope"}
 
 
@@ -164,9 +163,11 @@ def test_an_overloaded_engine_is_529(make_app) -> None:
     with TestClient(app) as http:
         client = anthropic_sdk(http)
         body = {"model": MODEL, "max_tokens": 5, "messages": HELLO, "stream": True}
-        with http.stream("POST", "/v1/messages", json=body, headers=VERSION), \
-                http.stream("POST", "/v1/messages", json=body, headers=VERSION):  # fmt: skip
-            with pytest.raises(anthropic.InternalServerError) as overloaded:
-                client.messages.create(model=MODEL, max_tokens=5, messages=HELLO)
+        with (
+            http.stream("POST", "/v1/messages", json=body, headers=VERSION),
+            http.stream("POST", "/v1/messages", json=body, headers=VERSION),
+            pytest.raises(anthropic.InternalServerError) as overloaded,
+        ):
+            client.messages.create(model=MODEL, max_tokens=5, messages=HELLO)
     assert overloaded.value.status_code == 529
     assert overloaded.value.body["error"] == {"type": "overloaded_error", "message": "Overloaded"}
