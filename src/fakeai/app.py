@@ -15,12 +15,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.azure import routes as azure
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.messages import routes as messages
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.system import routes as system
+from fakeai.api.text_generation import routes as text_generation
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
@@ -37,8 +39,8 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, messages)
-_ROUTE_FAMILIES = (system, models, vllm, metrics)
+_ENDPOINT_FAMILIES = (chat, completions, messages, text_generation)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, azure)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

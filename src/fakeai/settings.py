@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         description="Also serve DCGM's metrics at /metrics on this port (exporter: 9400).",
     )
 
+    # Azure OpenAI routes (api/azure)
+    azure_deployments: dict[str, str] = Field(
+        default_factory=dict,
+        description="Azure deployment name -> catalog model id (JSON in the environment); a deployment "
+        "not listed is the model of its own name.",
+    )
+
     @field_validator("latency_model")
     @classmethod
     def _known_latency_model(cls, value: str) -> str:

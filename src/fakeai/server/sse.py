@@ -62,4 +62,3 @@ def error_event(exc: Exception) -> tuple[bytes, int]:
         return sse_event(exc.body()), exc.status
     log.error("error while streaming a response", exc_info=exc)
     return sse_event(ServerError("The server had an error while streaming your response.").body()), 500
-
