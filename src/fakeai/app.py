@@ -21,6 +21,7 @@ from fakeai.api.completions import routes as completions
 from fakeai.api.messages import routes as messages
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
+from fakeai.api.realtime import routes as realtime
 from fakeai.api.system import routes as system
 from fakeai.api.text_generation import routes as text_generation
 from fakeai.api.vllm import routes as vllm
@@ -40,7 +41,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions, messages, text_generation)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, azure)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, azure, realtime)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

@@ -16,11 +16,11 @@ import hashlib
 import json
 import secrets
 import string
-from dataclasses import dataclass
 
 import msgspec
 
 from fakeai.api.generation import Run
+from fakeai.api.layout import Block, blocks
 from fakeai.api.messages.cache import CacheUsage, MessagesPrompt, cache_usage
 from fakeai.content.text import Completion, truncate_at_stop
 from fakeai.content.tools import PlannedCall
@@ -56,29 +56,6 @@ def cut_at_stop(completion: Completion, stop_sequences: list[str] | None) -> str
     completion.pieces = truncate_at_stop(completion.pieces, [sequence]) or []
     completion.finish_reason = "stop"
     return sequence
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """One content block: its type, the token positions ``[begin, end)`` it covers, its call if a tool use."""
-
-    kind: str  # "thinking", "text" or "tool_use"
-    begin: int
-    end: int
-    call: PlannedCall | None = None
-
-
-def blocks(completion: Completion) -> list[Block]:
-    reasoned = len(completion.reasoning)
-    result = [Block("thinking", 0, reasoned)] if reasoned else []
-    if completion.kind in ("content", "refusal"):
-        if completion.pieces:
-            result.append(Block("text", reasoned, reasoned + len(completion.pieces)))
-        return result
-    answered = len(completion.pieces)
-    for call in completion.calls:
-        result.append(Block("tool_use", reasoned + call.start, reasoned + min(call.end, answered), call))
-    return result
 
 
 class MessageRun:
