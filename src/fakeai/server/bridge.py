@@ -125,32 +125,34 @@ async def _websocket(app: ASGIApp, scope: Any, proto: Any, lifespan_state: dict[
     protocols = scope.headers.get("sec-websocket-protocol")
     asgi_scope["subprotocols"] = [p.strip() for p in protocols.split(",")] if protocols else []
     transport: Any = None
-    connected = closed = False
+    connected = closed = answered = False  # closed: by either side; answered: our close went out
 
     async def receive() -> Message:
-        nonlocal connected, closed
+        nonlocal connected, closed, answered
         if not connected:
             connected = True
             return {"type": "websocket.connect"}
         if transport is None or closed:
             return {"type": "websocket.disconnect", "code": 1006}
         message = await transport.receive()
-        if message.kind == 0:  # the client closed
-            closed = True
+        if message.kind == 0:  # the client closed: answer its close frame now (else it waits for one)
+            closed = answered = True
+            proto.close(1000)
             return {"type": "websocket.disconnect", "code": 1000}
         if message.kind == 1:
             return {"type": "websocket.receive", "bytes": message.data, "text": None}
         return {"type": "websocket.receive", "text": message.data, "bytes": None}
 
     async def send(message: Message) -> None:
-        nonlocal transport, closed
+        nonlocal transport, closed, answered
         kind = message["type"]
         if kind == "websocket.accept":
             transport = await proto.accept()
             return
         if kind == "websocket.close":
-            if not closed:
-                closed = True
+            closed = True
+            if not answered:
+                answered = True
                 proto.close(message.get("code", 1000) if transport is not None else 403)
             return
         if kind != "websocket.send" or transport is None:
@@ -171,5 +173,5 @@ async def _websocket(app: ASGIApp, scope: Any, proto: Any, lifespan_state: dict[
     except Exception:
         log.exception("unhandled error on WebSocket %s", scope.path)
     finally:
-        if not closed:
+        if not answered:  # also after the client's close: Granian completes the closing handshake
             proto.close(1000 if transport is not None else 403)

@@ -59,8 +59,13 @@ def test_a_text_turn(session: Session) -> None:
         "conversation.item.added",
         "response.content_part.added",
     ]
-    assert kinds[-5:] == ["response.output_text.done", "response.content_part.done", "response.output_item.done",
-                          "conversation.item.done", "response.done"]  # fmt: skip
+    assert kinds[-5:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "conversation.item.done",
+        "response.done",
+    ]
     deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
     done = events[-1]["response"]
     text = done["output"][0]["content"][0]["text"]
@@ -116,9 +121,15 @@ def test_an_audio_turn_with_server_vad_and_transcription(session: Session) -> No
 
 
 def test_g711_in_and_out(session: Session) -> None:
-    session.send(type="session.update", session={
-        "audio": {"input": {"format": {"type": "audio/pcmu"}}, "output": {"format": {"type": "audio/pcma"}}},
-    })  # fmt: skip
+    session.send(
+        type="session.update",
+        session={
+            "audio": {
+                "input": {"format": {"type": "audio/pcmu"}},
+                "output": {"format": {"type": "audio/pcma"}},
+            },
+        },
+    )
     assert session.receive()["session"]["audio"]["output"]["format"] == {"type": "audio/pcma"}
     for audio in chunks(encoded(speech(["Good", " morning"], rate=8000), "audio/pcmu"), 3200):
         session.send(type="input_audio_buffer.append", audio=audio)
@@ -132,8 +143,12 @@ def test_g711_in_and_out(session: Session) -> None:
 
 
 def test_function_calls_and_their_output(session: Session) -> None:
-    tool = {"type": "function", "name": "get_weather", "description": "Weather forecast for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}  # fmt: skip
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather forecast for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
     session.send(type="session.update", session={**TEXT_ONLY, "tools": [tool]})
     session.receive()
     ask = {
@@ -228,8 +243,10 @@ def test_beta_clients_get_beta_event_names(http: TestClient) -> None:
     with http.websocket_connect("/v1/realtime?model=gpt-4o-realtime-preview", headers=headers) as websocket:
         session = Session(websocket, None)  # the beta names are not in the pinned (GA) spec
         session.receive()
-        session.send(type="session.update", session={"modalities": ["text"], "turn_detection": None,
-                                                     "input_audio_format": "g711_ulaw"})  # fmt: skip
+        session.send(
+            type="session.update",
+            session={"modalities": ["text"], "turn_detection": None, "input_audio_format": "g711_ulaw"},
+        )
         updated = session.receive()["session"]
         assert updated["output_modalities"] == ["text"] and updated["audio"]["input"]["format"] == {
             "type": "audio/pcmu"
@@ -243,8 +260,10 @@ def test_beta_clients_get_beta_event_names(http: TestClient) -> None:
 
 
 def test_client_secrets_and_sessions(http: TestClient, optional_spec: Spec | None) -> None:
-    secret = http.post("/v1/realtime/client_secrets", json={"session": {"type": "realtime", "model": "gpt-realtime",
-                                                                       "instructions": "Be brief."}})  # fmt: skip
+    secret = http.post(
+        "/v1/realtime/client_secrets",
+        json={"session": {"type": "realtime", "model": "gpt-realtime", "instructions": "Be brief."}},
+    )
     assert secret.status_code == 200
     body = secret.json()
     assert body["value"].startswith("ek_") and body["session"]["instructions"] == "Be brief."
