@@ -19,11 +19,12 @@ from typing import Any
 
 from fakeai.api.chat import protocol as chat
 from fakeai.api.chat.modes import ResponseModes
-from fakeai.api.chat.prompt import PromptTokens, prompt_tokens
+from fakeai.api.chat.prompt import PromptTokens, prompt_tokens, render
 from fakeai.api.chat.reply import Replies
 from fakeai.api.generation import Run, choice_rngs, token_limit
 from fakeai.api.layout import Block, blocks
 from fakeai.api.realtime.config import format_of, new_id
+from fakeai.api.realtime.conversation import chat_messages
 from fakeai.content.media import audio_tokens
 from fakeai.content.speech import Voice
 from fakeai.content.text import Completion
@@ -73,8 +74,6 @@ class RealtimeResponse:
         audio: dict[str, str],
         request_id: str,
     ) -> None:
-        from fakeai.api.realtime.conversation import chat_messages
-
         state = self.state
         model = session["model"]
         card = state.catalog.resolve(model)
@@ -115,7 +114,7 @@ class RealtimeResponse:
         (rng,) = choice_rngs(
             state.settings.seed,
             None,
-            lambda: f"{model}\x1e{len(items)}\x1e{request.messages!r}",
+            lambda: "\x1e".join((model, *render(request))),  # the text of the conversation, not its audio
             1,
             self.fresh,
         )
