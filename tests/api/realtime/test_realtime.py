@@ -13,15 +13,20 @@ from starlette.testclient import TestClient
 
 from fakeai.content.speech import FORMATS, is_speech, rms
 from tests.api.realtime.helpers import Session, chunks, encoded, speech
-from tests.contract.spec import Spec
+from tests.contract.spec import Spec, response_hook
 
 TEXT_ONLY = {"type": "realtime", "output_modalities": ["text"], "audio": {"input": {"turn_detection": None}}}
 HELLO = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hello there"}]}
 
 
 @pytest.fixture
-def http(make_app: Callable[..., Starlette]) -> Iterator[TestClient]:
+def http(
+    make_app: Callable[..., Starlette], optional_spec: Spec | None, validated: list
+) -> Iterator[TestClient]:
+    """A seeded app; HTTP bodies (client secrets, sessions) are checked against the spec."""
     with TestClient(make_app(seed=5)) as client:
+        if optional_spec is not None:
+            client.event_hooks["response"] = [response_hook(optional_spec, validated)]
         yield client
 
 
@@ -259,7 +264,7 @@ def test_beta_clients_get_beta_event_names(http: TestClient) -> None:
         assert not any(k.startswith("response.output_text") for k in kinds)
 
 
-def test_client_secrets_and_sessions(http: TestClient, optional_spec: Spec | None) -> None:
+def test_client_secrets_and_sessions(http: TestClient, optional_spec: Spec | None, validated: list) -> None:
     secret = http.post(
         "/v1/realtime/client_secrets",
         json={"session": {"type": "realtime", "model": "gpt-realtime", "instructions": "Be brief."}},
@@ -277,3 +282,4 @@ def test_client_secrets_and_sessions(http: TestClient, optional_spec: Spec | Non
     assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
     if optional_spec is not None:
         optional_spec.validate("RealtimeCreateClientSecretResponse", body)
+        assert len(validated) >= 3  # the three 200 bodies, by the response hook

@@ -63,8 +63,9 @@ def routes(state: AppState) -> list[BaseRoute]:
     async def beta_session(request: Request, kind: str) -> Response:
         body = await _json(request)
         secret = await _secret({**body, "type": kind}, kind)
+        session = {k: v for k, v in secret["session"].items() if v is not None}  # beta: no null tracing
         shown = {
-            **secret["session"],
+            **session,
             "client_secret": {"value": secret["value"], "expires_at": secret["expires_at"]},
         }
         return _json_response(shown)
