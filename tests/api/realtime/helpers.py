@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from fakeai.content.speech import FORMATS, ToneVoice
+from fakeai.content.pcm import FORMATS, ToneVoice
 from tests.contract.spec import Spec
 
 #: Server events the pinned spec has no schema for (left unchecked): none so far.

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from fakeai.content.speech import FORMATS, is_speech, rms
+from fakeai.content.pcm import FORMATS, is_speech, rms
 from tests.api.realtime.helpers import Session, chunks, encoded, speech
 from tests.contract.spec import Spec, response_hook
 

@@ -1,6 +1,6 @@
 """The input audio buffer of a Realtime session, with server VAD and input transcription.
 
-Server VAD decides from the audio's energy, 20 ms at a time (content/speech.py ``is_speech``):
+Server VAD decides from the audio's energy, 20 ms at a time (content/pcm.py ``is_speech``):
 ``speech_started`` when a frame is speech (reported ``prefix_padding_ms`` earlier), ``speech_stopped``
 after ``silence_duration_ms`` of silence; then the buffer is committed as a user item and, with
 ``create_response``, a response starts. Speech that starts while a response runs cancels it
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeai.api.realtime import config
 from fakeai.api.realtime.conversation import wav_base64
-from fakeai.content.speech import is_speech, rms
+from fakeai.content.pcm import is_speech, rms
 from fakeai.content.text import derive_seed
 from fakeai.errors import InvalidRequestError
 

@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from fakeai.content.speech import BETA_FORMATS, FORMATS, AudioFormat
+from fakeai.content.pcm import BETA_FORMATS, FORMATS, AudioFormat
 from fakeai.errors import InvalidRequestError
 
 DEFAULT_INSTRUCTIONS = "You are a helpful, witty, and friendly AI. Keep your answers short."

@@ -26,7 +26,7 @@ from fakeai.api.layout import Block, blocks
 from fakeai.api.realtime.config import format_of, new_id
 from fakeai.api.realtime.conversation import chat_messages
 from fakeai.content.media import audio_tokens
-from fakeai.content.speech import Voice
+from fakeai.content.pcm import Voice
 from fakeai.content.text import Completion
 from fakeai.state import AppState
 

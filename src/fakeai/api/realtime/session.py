@@ -25,7 +25,7 @@ from fakeai.api.realtime import config
 from fakeai.api.realtime.audio_input import InputAudio, decode_base64
 from fakeai.api.realtime.conversation import Conversation, client_item, wav_base64
 from fakeai.api.realtime.response import RealtimeResponse
-from fakeai.content.speech import ToneVoice, Voice
+from fakeai.content.pcm import ToneVoice, Voice
 from fakeai.errors import FakeAIError, InvalidRequestError
 from fakeai.state import AppState
 

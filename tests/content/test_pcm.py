@@ -1,4 +1,4 @@
-"""content/speech.py: the G.711 codecs against their reference values, the voice's durations, VAD levels."""
+"""content/pcm.py: the G.711 codecs against their reference values, the voice's durations, VAD levels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from array import array
 
 import pytest
 
-from fakeai.content.speech import FORMATS, PAUSE_SECONDS, ToneVoice, is_speech, rms
+from fakeai.content.pcm import FORMATS, PAUSE_SECONDS, ToneVoice, is_speech, rms
 
 
 def test_g711_reference_points() -> None:
