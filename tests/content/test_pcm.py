@@ -6,7 +6,7 @@ from array import array
 
 import pytest
 
-from fakeai.content.pcm import FORMATS, PAUSE_SECONDS, ToneVoice, is_speech, rms
+from fakeai.content.pcm import FORMATS, SpeechVoice, heard, is_speech, rms
 
 
 def test_g711_reference_points() -> None:
@@ -31,15 +31,15 @@ def test_pcm_is_raw_little_endian() -> None:
     assert FORMATS["audio/pcm"].decode(FORMATS["audio/pcm"].encode(samples)) == samples
 
 
-def test_the_voice_follows_the_text() -> None:
-    voice = ToneVoice()
-    word = voice.speak(" garden", 24_000)
-    assert len(word) == 7 * 24_000 // 15  # 15 characters a second
-    assert voice.speak(" garden", 24_000) == word and voice.speak(" garden", 8000) != word
-    pause = voice.speak(".", 8000)
-    assert len(pause) == int(8000 * PAUSE_SECONDS) and rms(pause) == 0
-    assert is_speech(rms(word), 0.5) and not is_speech(rms(pause), 0.5)
-    assert word[0] == 0  # faded in: no click between words
+def test_the_voice_speaks_text_that_reads_back() -> None:
+    voice = SpeechVoice()
+    said = voice.speak("The garden is quiet.", "alloy", 24_000)
+    assert heard(said, 24_000) == "The garden is quiet." and is_speech(rms(said), 0.5)
+    assert voice.speak("The garden is quiet.", "alloy", 24_000) == said  # deterministic
+    narrow = voice.speak("The garden is quiet.", "alloy", 8000)
+    assert len(narrow) == -(-len(said) // 3) and heard(narrow, 8000) is None  # 8 kHz: not read back
+    assert len(voice.speak("  ", "alloy", 24_000)) == 0
+    assert heard(array("h", [300, -300] * 24_000), 24_000) is None  # foreign audio carries no text
 
 
 def test_vad_threshold_maps_to_dbfs() -> None:

@@ -103,7 +103,7 @@ def test_realtime_text_and_audio_turns(server: LiveServer) -> None:
             # The audio turn: append, commit, response.
             await connection.session.update(session={"type": "realtime", "output_modalities": ["audio"]})
             for start in range(0, 48_000 * 2, 9600):
-                pcm = speech(["Tell", " me", " more"])[start : start + 9600]
+                pcm = speech("Tell me more.")[start : start + 9600]
                 if pcm:
                     await connection.input_audio_buffer.append(audio=base64.b64encode(pcm).decode())
             await connection.input_audio_buffer.commit()

@@ -1,11 +1,10 @@
-"""Raw audio for the Realtime API: PCM16 and G.711 (mu-law, A-law) codecs, a voiced signal for spoken text,
-and speech detection from the signal's energy.
+"""Raw audio for the Realtime API: PCM16 and G.711 (mu-law, A-law) codecs, speech for a reply's text, and
+speech detection from the signal's energy.
 
 ``Voice`` is the seam for speech synthesis: anything that turns text into PCM16 samples at a given rate.
-``ToneVoice``, the default, voices each word as a short harmonic tone (pitch varying by word, a pause at
-punctuation), so the audio is real, has speech-like energy and a duration that follows the text (about
-15 characters a second). Everything is pure Python on short arrays: periods are tiled, not computed per
-sample, and G.711 goes through lookup tables built once.
+``SpeechVoice``, the default, is FakeAI's speech (content/speech.py): speech-like audio that carries its
+own text, so a reply's audio transcribes back to its transcript. G.711 goes through lookup tables built
+once.
 """
 
 from __future__ import annotations
@@ -16,12 +15,10 @@ from array import array
 from dataclasses import dataclass
 from typing import Protocol
 
-#: Seconds of speech per character of text, and of silence at a punctuation mark.
-SECONDS_PER_CHARACTER = 1 / 15
-PAUSE_SECONDS = 0.12
-#: Pitches (Hz) whose periods are whole samples at both 8 kHz and 24 kHz, so a period tiles exactly.
-PITCHES = (100, 125, 160, 200)
-AMPLITUDE = 0.3  # of full scale: an ordinary speaking level, well above any VAD threshold
+import numpy as np
+
+from fakeai.content import speech
+from fakeai.content.text import derive_seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,39 +56,31 @@ BETA_FORMATS = {"pcm16": "audio/pcm", "g711_ulaw": "audio/pcmu", "g711_alaw": "a
 
 
 class Voice(Protocol):
-    def speak(self, text: str, rate: int) -> array:
-        """PCM16 samples at ``rate`` Hz saying ``text``."""
+    def speak(self, text: str, voice: str, rate: int) -> array:
+        """PCM16 samples at ``rate`` Hz of ``voice`` saying ``text``."""
         ...
 
 
-class ToneVoice:
-    """A harmonic tone per word (see the module docstring); deterministic for the same text."""
+class SpeechVoice:
+    """FakeAI's speech (content/speech.py) as PCM16: 24 kHz as rendered, 8 kHz for G.711 (every third
+    sample: the speech's carriers all lie below 3.2 kHz, under the 4 kHz limit). CPU-bound: call it off the
+    event loop."""
 
-    def speak(self, text: str, rate: int) -> array:
-        if not text:
+    def speak(self, text: str, voice: str, rate: int) -> array:
+        if not text.strip():
             return array("h")
-        stripped = text.strip()
-        if stripped and all(not c.isalnum() for c in stripped):
-            return array("h", bytes(2 * int(rate * PAUSE_SECONDS)))  # a pause
-        count = max(int(rate * SECONDS_PER_CHARACTER * len(text)), 1)
-        period = _period(rate, PITCHES[sum(map(ord, stripped)) % len(PITCHES)])
-        tone = period * (count // len(period) + 1)
-        del tone[count:]
-        fade = min(rate // 200, count // 2)  # 5 ms in and out: no clicks between words
-        for i in range(fade):
-            tone[i] = tone[i] * i // fade
-            tone[-1 - i] = tone[-1 - i] * i // fade
-        return tone
+        samples, _ = speech.synthesize(text, voice, 1.0, derive_seed(voice, text))
+        pcm = np.clip(samples * 32767, -32768, 32767).astype("<i2")
+        if rate != speech.RATE:
+            pcm = pcm[:: speech.RATE // rate]
+        return array("h", pcm.tobytes())
 
 
-@functools.cache
-def _period(rate: int, pitch: int) -> array:
-    """One period of a voiced sound: a fundamental and two harmonics, falling in strength."""
-    length = rate // pitch
-    scale = 32767 * AMPLITUDE / (1 + 1 / 2 + 1 / 3)
-    return array("h", [
-        int(scale * sum(math.sin(2 * math.pi * h * i / length) / h for h in (1, 2, 3))) for i in range(length)
-    ])  # fmt: skip
+def heard(samples: array, rate: int) -> str | None:
+    """The text FakeAI speech in ``samples`` carries (None for other audio, or audio not at 24 kHz)."""
+    if rate != speech.RATE:
+        return None
+    return speech.read(np.frombuffer(samples.tobytes(), dtype="<i2").astype(np.float32) / 32768)
 
 
 def rms(samples: array) -> float:

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from fakeai.content.pcm import FORMATS, ToneVoice
+from fakeai.content.pcm import FORMATS, SpeechVoice
 from tests.contract.spec import Spec
 
 #: Server events the pinned spec has no schema for (left unchecked): none so far.
@@ -41,10 +41,9 @@ class Session:
             assert event["type"] != "error", event
 
 
-def speech(words: list[str], rate: int = 24_000, silence_s: float = 0.8) -> bytes:
-    """PCM16 of the tone voice saying ``words``, then ``silence_s`` of silence."""
-    voice = ToneVoice()
-    return b"".join(voice.speak(w, rate).tobytes() for w in words) + bytes(int(rate * silence_s) * 2)
+def speech(text: str, rate: int = 24_000, silence_s: float = 0.8) -> bytes:
+    """PCM16 of FakeAI's speech saying ``text``, then ``silence_s`` of silence."""
+    return SpeechVoice().speak(text, "alloy", rate).tobytes() + bytes(int(rate * silence_s) * 2)
 
 
 def encoded(pcm: bytes, kind: str) -> bytes:

@@ -11,11 +11,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from fakeai.content.pcm import FORMATS, is_speech, rms
+from fakeai.content.pcm import FORMATS, heard, is_speech, rms
 from tests.api.realtime.helpers import Session, chunks, encoded, speech
 from tests.contract.spec import Spec, response_hook
 
 TEXT_ONLY = {"type": "realtime", "output_modalities": ["text"], "audio": {"input": {"turn_detection": None}}}
+SAID = "Hello there, how are you?"
 HELLO = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hello there"}]}
 
 
@@ -95,7 +96,7 @@ def test_an_audio_turn_with_server_vad_and_transcription(session: Session) -> No
         type="session.update", session={"audio": {"input": {"transcription": {"model": "whisper-1"}}}}
     )
     session.receive()
-    for audio in chunks(speech(["Hello", " there", ",", " how", " are", " you"])):
+    for audio in chunks(speech(SAID)):
         session.send(type="input_audio_buffer.append", audio=audio)
     events = session.until("response.done")
     kinds = [e["type"] for e in events]
@@ -103,13 +104,13 @@ def test_an_audio_turn_with_server_vad_and_transcription(session: Session) -> No
         events[kinds.index("input_audio_buffer.speech_started")],
         events[kinds.index("input_audio_buffer.speech_stopped")],
     )
-    assert (
-        started["audio_start_ms"] == 0 and 1640 <= stopped["audio_end_ms"] <= 1680
-    )  # 23 characters and a pause
+    spoken_ms = len(speech(SAID, silence_s=0)) * 1000 // 48_000
+    # speech ends before the clip does: its closing pause at "?" and the edge (content/speech.py)
+    assert started["audio_start_ms"] == 0 and spoken_ms - 600 < stopped["audio_end_ms"] <= spoken_ms
     committed = events[kinds.index("input_audio_buffer.committed")]
     assert committed["item_id"] == started["item_id"] == stopped["item_id"]
     transcript = events[kinds.index("conversation.item.input_audio_transcription.completed")]
-    assert transcript["transcript"] and transcript["usage"]["type"] == "duration"
+    assert transcript["transcript"] == SAID and transcript["usage"]["type"] == "duration"  # FakeAI's speech
     audio = b"".join(
         base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
     )
@@ -119,6 +120,7 @@ def test_an_audio_turn_with_server_vad_and_transcription(session: Session) -> No
     samples = array("h")
     samples.frombytes(audio)
     assert len(samples) > 24_000 and is_speech(rms(samples), 0.5)  # real audio, with speech's energy
+    assert heard(samples, 24_000) == words  # and it says the transcript
     usage = done["usage"]
     assert (
         usage["input_token_details"]["audio_tokens"] > 0 and usage["output_token_details"]["audio_tokens"] > 0
@@ -136,7 +138,7 @@ def test_g711_in_and_out(session: Session) -> None:
         },
     )
     assert session.receive()["session"]["audio"]["output"]["format"] == {"type": "audio/pcma"}
-    for audio in chunks(encoded(speech(["Good", " morning"], rate=8000), "audio/pcmu"), 3200):
+    for audio in chunks(encoded(speech("Good morning.", rate=8000), "audio/pcmu"), 3200):
         session.send(type="input_audio_buffer.append", audio=audio)
     events = session.until("response.done")
     audio = b"".join(

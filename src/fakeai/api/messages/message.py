@@ -80,6 +80,11 @@ class MessageRun:
         self.completion = run.completions[0]
         self.blocks = blocks(self.completion)
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        """(prompt tokens, of which audio), for the usage ledger (api/serving.py)."""
+        return self.prompt.total, 0
+
     def cache(self) -> CacheUsage:
         """Known once the engine has scheduled the prompt (its prefix-cache hits)."""
         return cache_usage(self.prompt, self.run.cached_tokens, self.block_size)

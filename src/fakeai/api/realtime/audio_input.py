@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from fakeai.api.realtime import config
 from fakeai.api.realtime.conversation import wav_base64
-from fakeai.content.pcm import is_speech, rms
+from fakeai.content.pcm import heard, is_speech, rms
 from fakeai.content.text import derive_seed
 from fakeai.errors import InvalidRequestError
 
@@ -130,13 +130,16 @@ class InputAudio:
     async def _transcribe(
         self: RealtimeSession, item_id: str, part: dict[str, Any], samples: array, seconds: float
     ) -> None:
-        """What the user said. No recognizer runs here: the transcript is seeded prose, about 2.5 words per
-        second of audio, the same for the same audio (the seam for a real one is this method)."""
-        card = self.state.catalog.resolve(self.session["model"])
-        prose = await self.state.prose.load(card.tokenizer)
-        rng = random.Random(derive_seed("transcript", samples.tobytes()[:4096], len(samples)))
-        words = max(1, round(seconds * 2.5))
-        transcript = "".join(prose.generate(rng, words)[:words]).strip()
+        """What the user said: the text FakeAI's own speech carries (content/speech.py), else seeded prose
+        of about 2.5 words per second of audio, the same for the same audio (no recognizer runs)."""
+        rate = config.format_of(self.session["audio"]["input"]["format"]).rate
+        transcript = await asyncio.to_thread(heard, samples, rate)  # FakeAI's own speech says its text
+        if transcript is None:
+            card = self.state.catalog.resolve(self.session["model"])
+            prose = await self.state.prose.load(card.tokenizer)
+            rng = random.Random(derive_seed("transcript", samples.tobytes()[:4096], len(samples)))
+            words = max(1, round(seconds * 2.5))
+            transcript = "".join(prose.generate(rng, words)[:words]).strip()
         part["transcript"] = transcript
         for delta in transcript.split(" "):
             await self.send(

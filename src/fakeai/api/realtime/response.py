@@ -11,6 +11,7 @@ socket) aborts its engine sequence at once.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
 from array import array
@@ -127,6 +128,15 @@ class RealtimeResponse:
         self.model = model
         self.run = Run.start(state.engine, request_id, model, [self.prompt.ids], [self.completion], limit)
         self.voice_name = output["voice"]
+        self.speech = array("h")
+        if self.audio and self.completion.kind == "content" and self.completion.pieces:
+            # The whole reply is spoken once, off the loop; each step then sends the audio of its tokens.
+            text = self.completion.text
+            self.speech = await asyncio.to_thread(self.voice.speak, text, self.voice_name, self.format.rate)
+            offsets = [0]
+            for piece in self.completion.pieces:
+                offsets.append(offsets[-1] + len(piece))
+            self.offsets = offsets
         self.conversation = params.get("conversation", "auto")
         self.metadata = params.get("metadata")
 
@@ -288,14 +298,20 @@ class RealtimeResponse:
                     {"type": "response.output_text.delta", **ids, "content_index": 0, "delta": piece}
                 )
         if self.audio and new:
-            samples = array("h")
-            for piece in new:
-                samples.extend(self.voice.speak(piece, self.format.rate))
+            samples = self._speech_of(start - offset, stop - offset)
             self.audio_seconds += len(samples) / self.format.rate
             chunk = base64.b64encode(self.format.encode(samples)).decode()
             await self.send(
                 {"type": "response.output_audio.delta", **ids, "content_index": 0, "delta": chunk}
             )
+
+    def _speech_of(self, first: int, last: int) -> array:
+        """The reply's audio for pieces ``[first, last)``: its share by characters (the rest at the end)."""
+        total, offsets = len(self.speech), self.offsets
+        characters = offsets[-1] or 1
+        begin = total * offsets[first] // characters
+        end = total if last >= len(offsets) - 1 else total * offsets[last] // characters
+        return self.speech[begin:end]
 
     async def _close(self, block: Block) -> None:
         ids = self._ids(block)

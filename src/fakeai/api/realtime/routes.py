@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from fakeai.api.realtime import config
 from fakeai.api.realtime.session import RealtimeSession
 from fakeai.errors import FakeAIError, InvalidRequestError
+from fakeai.security.identity import identity_of
 from fakeai.state import AppState
 
 DEFAULT_MODEL = "gpt-realtime"
@@ -32,7 +33,9 @@ def routes(state: AppState) -> list[BaseRoute]:
         model = websocket.query_params.get("model") or DEFAULT_MODEL
         beta = "realtime=v1" in (websocket.headers.get("openai-beta") or "")
         await websocket.accept()
-        session = RealtimeSession(state, model, websocket.send_text, beta=beta)
+        session = RealtimeSession(
+            state, model, websocket.send_text, beta=beta, identity=identity_of(websocket.scope)
+        )
         try:
             state.catalog.resolve(model)
             await session.open()

@@ -25,8 +25,9 @@ from fakeai.api.realtime import config
 from fakeai.api.realtime.audio_input import InputAudio, decode_base64
 from fakeai.api.realtime.conversation import Conversation, client_item, wav_base64
 from fakeai.api.realtime.response import RealtimeResponse
-from fakeai.content.pcm import ToneVoice, Voice
+from fakeai.content.pcm import SpeechVoice, Voice
 from fakeai.errors import FakeAIError, InvalidRequestError
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.state import AppState
 
 log = logging.getLogger("fakeai.realtime")
@@ -54,11 +55,13 @@ class RealtimeSession(InputAudio):
         *,
         beta: bool = False,
         voice: Voice | None = None,
+        identity: Identity = ANONYMOUS,
     ) -> None:
         self.state = state
         self.send_text = send_text
         self.beta = beta
-        self.voice = voice or ToneVoice()
+        self.voice = voice or SpeechVoice()
+        self.identity = identity
         self.session = config.default_session(model)
         self.conversation = Conversation()
         self.modes = ResponseModes(state.settings)
@@ -237,6 +240,14 @@ class RealtimeSession(InputAudio):
             for item in response.output:
                 self.conversation.add(item)
         self.tokens_used += response.prompt.total + response.generated
+        usage = response.usage()
+        self.state.usage.record(
+            "completions", self.identity.project, self.identity.key_id, response.model,
+            input_tokens=usage["input_tokens"],
+            input_cached_tokens=usage["input_token_details"]["cached_tokens"],
+            output_tokens=usage["output_tokens"],
+            input_audio_tokens=usage["input_token_details"]["audio_tokens"],
+        )  # fmt: skip
         await self.send(
             {
                 "type": "rate_limits.updated",

@@ -38,6 +38,10 @@ class TextGeneration:
         self.completion = completion
         self.run: Run = completion.run
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        return self.completion.prompt_usage
+
     def frames(self) -> StepFrames:
         raise NotImplementedError("text generation does not stream")
 
