@@ -130,3 +130,14 @@ def test_text_generation(raw: TestClient) -> None:
     assert default["usage"]["completion_tokens"] <= 100 and "." not in default["output"]
     missing = raw.post("/v1/text/generation", json={"model": "gpt-4o"})
     assert missing.status_code == 400 and missing.json()["error"]["param"] == "input"
+
+
+def test_media_families_through_azure(azure: openai.AzureOpenAI) -> None:
+    """Speech and transcriptions (a multipart form, its model field rewritten) ride the same table."""
+    spoken = azure.audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello from Azure.", response_format="wav"
+    )
+    heard = azure.audio.transcriptions.create(
+        model="whisper-1", file=("hello.wav", spoken.read(), "audio/wav")
+    )
+    assert heard.text == "Hello from Azure."
