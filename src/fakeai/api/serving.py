@@ -14,7 +14,7 @@ from fakeai.api.generation import Run, StepFrames, step_events
 from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
-from fakeai.server.sse import ErrorEvent, error_event, guarded
+from fakeai.server.sse import error_event, guarded
 from fakeai.state import AppState
 
 
@@ -36,11 +36,14 @@ async def serve_generation(
     state: AppState,
     endpoint: str,
     wire_type: type,
-    create: Callable[[Any, str, float], Awaitable[Generation]],
-    errors: ErrorEvent = error_event,
+    create: Callable[[Any, str, float], Awaitable[Generation | Reply]],
+    on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
 ) -> Reply:
-    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``); ``errors`` writes the
-    in-band error event of a stream that fails once started (another protocol's shape, or OpenAI's)."""
+    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``, ``responses``).
+
+    ``create`` may answer by itself (a background response's immediate reply): that ``Reply`` is returned
+    as is. ``on_error`` frames an error raised once a stream has started (the family's in-band event).
+    """
     arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
     model, stream = "unknown", False
     try:
@@ -54,6 +57,9 @@ async def serve_generation(
         state.request_outcome(model, endpoint, stream, 500)
         raise
 
+    if isinstance(generation, Answer | EventStream):
+        state.request_outcome(model, endpoint, stream, 200)
+        return generation
     if stream:
 
         def close(status: int) -> None:
@@ -63,8 +69,8 @@ async def serve_generation(
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         return EventStream(
-            guarded(step_events(generation.run, frames), close, errors),
-            PushedStream(generation.run, frames, close, errors),
+            guarded(step_events(generation.run, frames), close, on_error),
+            PushedStream(generation.run, frames, close, on_error),
         )
     answer = await _unless_disconnected(exchange, generation)
     state.request_outcome(model, endpoint, False, answer.status)
@@ -131,10 +137,10 @@ class PushedStream:
         run: Run,
         frames: StepFrames,
         close: Callable[[int], None],
-        errors: ErrorEvent = error_event,
+        on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
     ) -> None:
         self.run = run
-        self.errors = errors
+        self.on_error = on_error
         self.frames = frames
         self.close = close
         self.send: Callable[[bytes], object] = _nowhere
@@ -166,7 +172,7 @@ class PushedStream:
             self.send(self.frames.tail())
             status = 200
         except Exception as exc:
-            frame, status = self.errors(exc)
+            frame, status = self.on_error(exc)
             self.send(frame)
         self._end(status)
 

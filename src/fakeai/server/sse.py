@@ -27,21 +27,18 @@ def sse_event(payload: Any) -> bytes:
 SSE_DONE = b"data: [DONE]\n\n"
 
 
-ErrorEvent = Callable[[Exception], tuple[bytes, int]]
-
-
 async def guarded(
     events: AsyncIterator[bytes],
     on_close: Callable[[int], None],
-    errors: ErrorEvent | None = None,
+    on_error: Callable[[Exception], tuple[bytes, int]] | None = None,
 ) -> AsyncIterator[bytes]:
     """``events``, with ``on_close(status)`` run however the stream ends: 200 when it completed, the
     error's status after an in-band error event, 499 when the client went away (the transport then closes
     this generator).
 
     After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:`` event
-    with the error body, then the end of the stream. ``errors`` writes that event in another
-    protocol's shape (Anthropic's ``event: error``); OpenAI's by default.
+    with the error body (or what ``on_error`` frames: the Responses API's typed ``error`` event), then the
+    end of the stream.
     """
     status = CLIENT_CLOSED  # unless the loop below ends on its own
     try:
@@ -49,7 +46,7 @@ async def guarded(
             yield frame
         status = 200
     except Exception as exc:
-        frame, status = (errors or error_event)(exc)
+        frame, status = (on_error or error_event)(exc)
         yield frame
     finally:
         on_close(status)
