@@ -76,6 +76,8 @@ def test_legacy_completions_and_the_v1_form(azure: openai.AzureOpenAI, raw: Test
     v1 = openai.OpenAI(api_key="k", base_url=f"{raw.base_url}/openai/v1", http_client=raw, max_retries=0)
     chat = v1.chat.completions.create(model="prod-chat", messages=HI, max_tokens=3)
     assert chat.model == "gpt-4o" and chat.model_extra["prompt_filter_results"]
+    response = v1.responses.create(model="prod-chat", input="Hi", max_output_tokens=16)
+    assert response.model == "gpt-4o" and response.output_text
 
 
 def test_api_version_is_required_and_checked(raw: TestClient) -> None:

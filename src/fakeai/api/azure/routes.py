@@ -31,6 +31,7 @@ OPERATIONS = {
     "audio/speech": "/v1/audio/speech",
     "audio/transcriptions": "/v1/audio/transcriptions",
     "audio/translations": "/v1/audio/translations",
+    "responses": "/v1/responses",  # Azure serves it on the /openai/v1 form
 }
 #: The operations whose responses carry Azure's content-filter results, with their chunks' ``object``.
 _FILTERED = {"chat/completions": "chat.completion.chunk", "completions": "text_completion"}
