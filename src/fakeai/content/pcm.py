@@ -15,9 +15,6 @@ from array import array
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
-from fakeai.content import speech
 from fakeai.content.text import derive_seed
 
 
@@ -69,6 +66,10 @@ class SpeechVoice:
     def speak(self, text: str, voice: str, rate: int) -> array:
         if not text.strip():
             return array("h")
+        import numpy as np  # at first use: numpy costs half a second of start-up
+
+        from fakeai.content import speech
+
         samples, _ = speech.synthesize(text, voice, 1.0, derive_seed(voice, text))
         pcm = np.clip(samples * 32767, -32768, 32767).astype("<i2")
         if rate != speech.RATE:
@@ -78,6 +79,10 @@ class SpeechVoice:
 
 def heard(samples: array, rate: int) -> str | None:
     """The text FakeAI speech in ``samples`` carries (None for other audio, or audio not at 24 kHz)."""
+    import numpy as np
+
+    from fakeai.content import speech
+
     if rate != speech.RATE:
         return None
     return speech.read(np.frombuffer(samples.tobytes(), dtype="<i2").astype(np.float32) / 32768)
