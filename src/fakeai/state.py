@@ -68,8 +68,8 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=metrics,
-            media=RenderPool(settings.media_threads, settings.media_queue),
             store=store,
+            media=RenderPool(settings.media_threads, settings.media_queue),
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

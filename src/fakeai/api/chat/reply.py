@@ -32,7 +32,7 @@ class Replies:
     prose: Prose
     limit: int
     stop: list[str] | None
-    effort: str | None
+    effort: str | tuple[int, int] | None  # a named effort, or a range of tokens (content/reasoning.py)
     json: JsonFormat | None
     tools: ToolPolicy | None
     mode: Mode
@@ -46,7 +46,7 @@ class Replies:
         *,
         limit: int,
         stop: list[str] | None,
-        effort: str | None,
+        effort: str | tuple[int, int] | None,
         mode: Mode,
     ) -> Replies:
         """Validate ``response_format`` and the tool fields (400s name the field)."""
