@@ -7,6 +7,7 @@ requests fit at a time preempts on the order of N times, whatever the TTFT.
 
 from __future__ import annotations
 
+import itertools
 import signal
 from collections.abc import Iterator
 
@@ -76,10 +77,28 @@ def test_a_full_cache_at_zero_ttft_does_not_readmit_a_sequence_into_its_own_shor
     assert preemptions <= 2 * len(seqs)
 
 
-def test_a_readmitted_sequence_emits_before_it_is_preempted_again() -> None:
-    # Many short sequences in a tiny pool with a TTFT: every preemption of a sequence is followed by at least
-    # one token of it before the next (the gap between its tokens is never two re-prefills wide).
-    preemptions, seqs, _ = run(8, 0.05, gap=0.005, blocks=10, block_size=4, prompt=6, output=14, itl=0.01)
-    assert preemptions >= 1
-    for seq in seqs:
-        assert seq.preemptions <= seq.request.output_tokens  # at most one per token it emitted
+def test_a_readmitted_sequence_emits_before_it_is_preempted_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Many short sequences in a tiny pool, at TTFT 0 and with one: between two preemptions of the same
+    # sequence it always emitted at least one token (it never thrashes in its re-prefill).
+    from fakeai.engine.scheduler import Scheduler
+
+    at_preemption: dict[int, list[int]] = {}
+    original = Scheduler.preempt
+
+    def preempt(self: Scheduler, seq) -> None:  # type: ignore[no-untyped-def]
+        at_preemption.setdefault(id(seq), []).append(seq.generated)
+        original(self, seq)
+
+    monkeypatch.setattr(Scheduler, "preempt", preempt)
+    # The second trace preempted a sequence twice in one re-prefill when the victim was simply the newest.
+    for requests, ttft, gap, blocks, prompt, output in (
+        (8, 0.0, 0.005, 10, 6, 14),
+        (4, 0.05, 0.02, 8, 4, 10),
+    ):
+        at_preemption.clear()
+        preemptions, _, _ = run(
+            requests, ttft, gap=gap, blocks=blocks, block_size=4, prompt=prompt, output=output, itl=0.01
+        )
+        assert preemptions >= 1
+        for generated in at_preemption.values():
+            assert all(b > a for a, b in itertools.pairwise(generated)), generated
