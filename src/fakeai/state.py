@@ -12,6 +12,7 @@ from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
+from fakeai.server.shutdown import Drain
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 
@@ -31,6 +32,8 @@ class AppState:
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
+    #: Graceful shutdown: whether the app is draining, and the requests a shutdown interrupts.
+    drain: Drain = field(default_factory=Drain)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:

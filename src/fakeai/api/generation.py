@@ -132,7 +132,7 @@ def compose_choices(
     ]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed by identity: shutdown keeps a set of the running ones
 class Run:
     """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
 
@@ -142,6 +142,8 @@ class Run:
     wakeup: Wakeup = field(default_factory=Wakeup)
     #: Choices not yet reported finished by ``news`` (indexes into ``streams``).
     pending: list[int] = field(default_factory=list)
+    #: Set by ``interrupt``: the error the request ends with instead of its remaining tokens.
+    failure: Exception | None = None
 
     @classmethod
     def start(
@@ -200,9 +202,26 @@ class Run:
         return self.streams[0].cached_tokens if self.streams else 0
 
     async def wait(self) -> None:
-        """Until every sequence has emitted its last token (the non-streaming path)."""
+        """Until every sequence has emitted its last token (the non-streaming path); raises the
+        ``interrupt`` error if one comes first."""
         while not self.finished:
             await self.wakeup.wait()
+            if self.failure is not None:
+                raise self.take_failure()
+
+    def interrupt(self, error: Exception) -> None:
+        """End the request now with ``error`` (the server is shutting down): whoever drives it (``wait``,
+        ``step_events`` or a pushed stream) raises it at its next wake-up, which this triggers."""
+        if self.failure is None:
+            self.failure = error
+            self.wakeup.set()
+
+    def take_failure(self) -> Exception:
+        """The ``interrupt`` error, once: the run lets go of it, so the traceback its raise attaches
+        keeps nothing alive (a pushed stream's transport is released, and its body ends, by refcount)."""
+        failure, self.failure = self.failure, None
+        assert failure is not None
+        return failure
 
     def news(self) -> list[tuple[int, int, int, bool]]:
         """What each pending choice emitted since the last call (the streaming path: call it after each
@@ -249,6 +268,8 @@ class StepFrames(Protocol):
 async def step_events(run: Run, frames: StepFrames) -> AsyncIterator[bytes]:
     while run.pending:
         await run.wakeup.wait()
+        if run.failure is not None:
+            raise run.take_failure()
         chunk = frames.step()
         if chunk:
             yield chunk

@@ -47,9 +47,12 @@ async def serve_generation(
         state.request_outcome(model, endpoint, stream, 500)
         raise
 
+    drain = state.drain
+    drain.track(generation.run)  # a shutdown interrupts it (server/shutdown.py)
     if stream:
 
         def close(status: int) -> None:
+            drain.untrack(generation.run)
             generation.run.abort()
             state.request_outcome(model, endpoint, True, status)
 
@@ -57,7 +60,13 @@ async def serve_generation(
         return EventStream(
             guarded(step_events(generation.run, frames), close), PushedStream(generation.run, frames, close)
         )
-    answer = await _unless_disconnected(exchange, generation)
+    try:
+        answer = await _unless_disconnected(exchange, generation)
+    except FakeAIError as exc:  # interrupted by a shutdown
+        state.request_outcome(model, endpoint, False, exc.status)
+        raise
+    finally:
+        drain.untrack(generation.run)
     state.request_outcome(model, endpoint, False, answer.status)
     return answer
 
@@ -123,6 +132,11 @@ class PushedStream:
         if self.done is None or self.done.done():
             return
         try:
+            if self.run.failure is not None:
+                frame, status = error_event(self.run.take_failure())
+                self.send(frame)
+                self._end(status)
+                return
             chunk = self.frames.step()
             if chunk:
                 self.send(chunk)
@@ -140,6 +154,7 @@ class PushedStream:
         if done is None or done.done():
             return
         self.run.wakeup.listen(None)
+        self.send = _nowhere  # let go of the transport: its body ends when the last reference goes
         done.set_result(None)
         # ``close`` aborts the run's sequences: never from inside the engine's own loop.
         done.get_loop().call_soon(self.close, status)

@@ -37,6 +37,7 @@ from fakeai.server.exchange import (
     request_id_for,
     too_large,
 )
+from fakeai.server.shutdown import Drain, install_signal_handlers, shutting_down
 
 log = logging.getLogger("fakeai.server")
 
@@ -87,17 +88,25 @@ class RSGIFront:
             (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
         }
         self._lifespan = LifespanProtocol(app)
+        self.drain: Drain = app.state.fakeai.drain
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         # Granian calls this before its loop runs: run the app's lifespan startup to completion here.
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.interrupt:
             raise RuntimeError("the application's startup failed") from self._lifespan.exc
+        # After Granian's own handlers (they stop the worker; ours first end the open streams cleanly).
+        install_signal_handlers(self.drain, loop)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(self._lifespan.shutdown())
 
     async def __rsgi__(self, scope: Scope, proto: Any) -> None:
+        if self.drain.draining and scope.proto == "http":
+            error = Answer.error(shutting_down())
+            headers = [*error.headers.items(), ("content-type", JSON_CONTENT_TYPE)] if error.headers else []
+            proto.response_bytes(error.status, headers, error.body)
+            return
         if scope.proto == "http":
             handler = self.hot.get((scope.method, scope.path))
             if handler is not None:
