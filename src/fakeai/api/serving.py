@@ -7,15 +7,18 @@ Written against ``Exchange`` (server/exchange.py), so the ASGI routes and the RS
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fakeai.api.generation import Run, StepFrames, step_events
 from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
-from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
+from fakeai.server.exchange import CLIENT_CLOSED, Answer, Backlog, EventStream, Exchange, Reply
 from fakeai.server.sse import error_event, guarded
 from fakeai.state import AppState
+
+log = logging.getLogger("fakeai.server")
 
 
 class Generation(Protocol):
@@ -102,10 +105,19 @@ async def _unless_disconnected(exchange: Exchange, generation: Generation) -> An
     return Answer(b"", CLIENT_CLOSED) if gone else Answer.json(result)
 
 
+#: Seconds between two looks at a paused stream's connection (is its client reading again?).
+POLL_S = 0.05
+
+
 class PushedStream:
     """A stream sent from inside the engine's wakeup (``Wakeup.listen``): each step's frames go out as the
     engine emits them, with no task woken and no await per token. For transports whose send is synchronous
-    (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``."""
+    (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``.
+
+    Backpressure: given a ``Backlog`` (the connection's send queue, server/flow.py), the stream stops
+    listening while its client is behind and looks again every ``POLL_S``; the engine keeps generating
+    meanwhile, and the tokens wait as a count (``Run.behind``), sent in bounded steps once it reads again.
+    """
 
     def __init__(self, run: Run, frames: StepFrames, close: Callable[[int], None]) -> None:
         self.run = run
@@ -113,11 +125,14 @@ class PushedStream:
         self.close = close
         self.send: Callable[[bytes], object] = _nowhere
         self.done: asyncio.Future[None] | None = None
+        self.backlog: Backlog | None = None
+        self.paused = False
 
-    def start(self, send: Callable[[bytes], object]) -> asyncio.Future[None]:
+    def start(self, send: Callable[[bytes], object], backlog: Backlog | None = None) -> asyncio.Future[None]:
         """Begin sending with ``send``; the future completes when the stream has ended."""
         loop = asyncio.get_running_loop()
         self.send = send
+        self.backlog = backlog
         self.done = loop.create_future()
         if self.run.wakeup.listen(self._step) or not self.run.pending:
             loop.call_soon(self._step)  # what the engine emitted before anyone listened
@@ -129,7 +144,8 @@ class PushedStream:
 
     def _step(self) -> None:
         # Runs inside the engine's timer: it must not raise, and must not call back into the engine.
-        if self.done is None or self.done.done():
+        done = self.done
+        if done is None or done.done() or self.paused:
             return
         try:
             if self.run.failure is not None:
@@ -141,6 +157,11 @@ class PushedStream:
             if chunk:
                 self.send(chunk)
             if self.run.pending:
+                backlog = self.backlog
+                if backlog is not None and chunk and backlog.behind(len(chunk)):
+                    self._pause()
+                elif self.run.behind:  # catching up after a pause: the next bounded step
+                    done.get_loop().call_soon(self._step)
                 return
             self.send(self.frames.tail())
             status = 200
@@ -148,6 +169,24 @@ class PushedStream:
             frame, status = error_event(exc)
             self.send(frame)
         self._end(status)
+
+    def _pause(self) -> None:
+        log.debug("stream paused: its client is behind")
+        self.paused = True
+        self.run.wakeup.listen(None)  # the engine's wake-ups now only mark the run as pending
+        assert self.done is not None
+        self.done.get_loop().call_later(POLL_S, self._poll)
+
+    def _poll(self) -> None:
+        done, backlog = self.done, self.backlog
+        if done is None or done.done() or backlog is None:
+            return
+        if self.run.failure is None and not backlog.caught_up():
+            done.get_loop().call_later(POLL_S, self._poll)
+            return
+        self.paused = False
+        self.run.wakeup.listen(self._step)
+        self._step()
 
     def _end(self, status: int) -> None:
         done = self.done
