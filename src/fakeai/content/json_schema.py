@@ -31,7 +31,7 @@ Path = tuple[str | int, ...]
 _SOFT_DEPTH = 4
 _HARD_DEPTH = 24
 _MAX_REF_CHAIN = 32
-_MAX_WORK = 20_000
+_MAX_WORK = 10_000
 #: The longest string one ``minLength`` (or ``pattern``) may ask for, in characters.
 MAX_STRING_LENGTH = 100_000
 #: The most characters all strings of one instance may hold together (~25k tokens of JSON).
@@ -289,6 +289,8 @@ class _Generator:
             spread = max(1, 3 - depth)  # nested arrays get shorter, so recursive trees stay small
             top = low + spread if high is None else min(high, max(low, 1) + spread - 1)
             count = self.rng.randint(min(max(low, 1), top), top)
+        if count > _MAX_WORK - self.work:  # each item is a node at least: refuse before building any
+            raise SchemaError("the schema is too complex to generate an instance for", path)
         singular = hint[:-1] if hint.endswith("s") and len(hint) > 3 else hint
         result: list[Any] = []
         seen: set[str] = set()
