@@ -49,28 +49,36 @@ def _address(text: str) -> tuple[int, bytes, int]:
 
 
 class SendQueue:
-    """One connection's kernel send queue, looked up by its addresses (the server's view)."""
+    """One connection's kernel send queue, looked up by its addresses (the server's view). Made for every
+    pushed stream, so it costs nothing until the stream has sent ``CHECK_BYTES`` (most never do)."""
+
+    __slots__ = ("_client", "_diag", "_request", "_server", "paused", "unchecked")
 
     def __init__(self, diag: socket.socket, server: str, client: str) -> None:
-        family, local, local_port = _address(server)
-        _, remote, remote_port = _address(client)
-        sockid = _SOCKID.pack(local_port, remote_port, local, remote) + _SOCKID_TAIL.pack(
-            0, 0xFFFFFFFF, 0xFFFFFFFF
-        )
-        body = _REQUEST.pack(family, socket.IPPROTO_TCP, 0, 0xFFFFFFFF) + sockid
-        self._request = (
-            _HEADER.pack(_HEADER.size + len(body), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, 0, 0) + body
-        )
         self._diag = diag
+        self._server, self._client = server, client
+        self._request: bytes | None = None
         self.unchecked = 0  # bytes sent since the last look
         self.paused = False
+
+    def _lookup(self) -> bytes:
+        if self._request is None:
+            family, local, local_port = _address(self._server)
+            _, remote, remote_port = _address(self._client)
+            sockid = _SOCKID.pack(local_port, remote_port, local, remote) + _SOCKID_TAIL.pack(
+                0, 0xFFFFFFFF, 0xFFFFFFFF
+            )
+            body = _REQUEST.pack(family, socket.IPPROTO_TCP, 0, 0xFFFFFFFF) + sockid
+            header = _HEADER.pack(_HEADER.size + len(body), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, 0, 0)
+            self._request = header + body
+        return self._request
 
     def bytes(self) -> int | None:
         """Bytes in the send queue now; None when the kernel does not know the socket."""
         try:
-            self._diag.send(self._request)
+            self._diag.send(self._lookup())
             reply = self._diag.recv(8192)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a unix socket or an address we cannot parse
             return None
         if len(reply) < _QUEUES_AT + _QUEUES.size or _HEADER.unpack_from(reply)[1] == _NLMSG_ERROR:
             return None
@@ -111,10 +119,7 @@ class Probe:
                 self._failed = True
                 log.info("no sock_diag netlink here: streams on the RSGI front are not paced")
                 return None
-        try:
-            return SendQueue(self._diag, server, client)
-        except ValueError:  # a unix socket or an address we cannot parse
-            return None
+        return SendQueue(self._diag, server, client)
 
     def close(self) -> None:
         if self._diag is not None:
