@@ -24,6 +24,11 @@ log = logging.getLogger("fakeai.server")
 class Generation(Protocol):
     run: Run
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        """(prompt tokens, of which audio) as the response's ``usage`` counts them."""
+        ...
+
     def frames(self) -> StepFrames: ...
 
     def response(self) -> Awaitable[dict[str, Any]]: ...
@@ -58,6 +63,7 @@ async def serve_generation(
             drain.untrack(generation.run)
             generation.run.abort()
             state.request_outcome(model, endpoint, True, status)
+            _bill(state, exchange, model, generation)  # tokens generated are billed, even if the client left
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         return EventStream(
@@ -71,7 +77,26 @@ async def serve_generation(
     finally:
         drain.untrack(generation.run)
     state.request_outcome(model, endpoint, False, answer.status)
+    if answer.status == 200:
+        _bill(state, exchange, model, generation)
     return answer
+
+
+def _bill(state: AppState, exchange: Exchange, model: str, generation: Generation) -> None:
+    """The request's usage in the ledger (the organization usage and costs API)."""
+    run = generation.run
+    prompt, audio = generation.prompt_usage
+    identity = exchange.identity
+    state.usage.record(
+        "completions",
+        identity.project,
+        identity.key_id,
+        model,
+        input_tokens=prompt,
+        input_cached_tokens=run.cached_tokens,
+        output_tokens=sum(stream.generated for stream in run.streams),
+        input_audio_tokens=audio,
+    )
 
 
 #: A non-streaming request starts watching its connection only after this long: most finish sooner, and a
