@@ -59,8 +59,12 @@ async def _run(url: str, pid: int, signum: int) -> tuple[list[list[str] | BaseEx
 
 @pytest.mark.parametrize(
     ("server", "signum"),
-    [("granian", signal.SIGTERM), ("uvicorn", signal.SIGTERM)],  # SIGHUP: tests/server/test_shutdown.py
-    ids=["granian-sigterm", "uvicorn-sigterm"],
+    [("granian", signal.SIGTERM), ("uvicorn", signal.SIGTERM), ("granian-asgi", signal.SIGTERM)],
+    ids=[
+        "granian-sigterm",
+        "uvicorn-sigterm",
+        "granian-asgi-sigterm",
+    ],  # SIGHUP: tests/server/test_shutdown.py
 )
 def test_a_shutdown_ends_every_open_stream_cleanly(server: str, signum: int) -> None:
     with live_server("--server", server, "--ttft-ms", "0", "--itl-ms", "50") as live:
