@@ -57,9 +57,10 @@ def test_hostile_schemas_never_stall_health() -> None:
         # The same load of ordinary requests: what this (shared, busy) machine gives /health anyway.
         baseline, _ = _health_under(server.url, [plain] * len(bodies))
         slowest, answered = _health_under(server.url, bodies)
-    # Unbounded, one of these stalled /health for a minute; bounded, it waits no longer than under
-    # ordinary load (0.5 s on a quiet machine).
-    assert slowest < max(0.5, 1.5 * baseline + 0.2), f"/health took {slowest:.2f} s ({baseline:.2f} s)"
+    # Unbounded, one of these stalled /health for a minute (0 of 8 later requests answered). Bounded, it
+    # waits about as long as under ordinary load; the margin is for a machine shared and overloaded (the
+    # schema work is CPU-bound, and its threads share the GIL with the event loop).
+    assert slowest < max(0.5, 2 * baseline + 0.5), f"/health took {slowest:.2f} s ({baseline:.2f} s)"
     for (status, seconds, content), body in zip(answered, bodies, strict=True):
         assert seconds < 3, f"{seconds:.1f} s for {body}"
         assert status in (200, 400), content[:200]
