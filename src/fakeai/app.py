@@ -43,6 +43,7 @@ from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
 from fakeai.server.responses import error_response
+from fakeai.server.shutdown import Draining
 from fakeai.settings import Settings
 from fakeai.state import AppState
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
         middleware=[
             Middleware(OpenAIHeaders),
+            Middleware(Draining, drain=state.drain),
             Middleware(BodyLimit, limit=settings.max_request_bytes),
         ],
         exception_handlers={
