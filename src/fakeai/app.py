@@ -44,6 +44,7 @@ from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
 from fakeai.server.peers import Peers
 from fakeai.server.responses import error_response
+from fakeai.server.shutdown import Draining
 from fakeai.settings import Settings
 from fakeai.state import AppState
 
@@ -131,6 +132,7 @@ def create_app(
         ],
         middleware=[
             Middleware(OpenAIHeaders),
+            Middleware(Draining, drain=state.drain),
             Middleware(BodyLimit, limit=settings.max_request_bytes),
         ],
         exception_handlers={

@@ -18,6 +18,7 @@ from fakeai.metrics.recorder import error_type_for_status
 from fakeai.metrics.stored import store_families
 from fakeai.metrics.usage import UsageLedger
 from fakeai.server.peers import Peers
+from fakeai.server.shutdown import Drain
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 from fakeai.store import Store, open_store
@@ -51,6 +52,8 @@ class AppState:
     usage: UsageLedger = field(default_factory=UsageLedger)
     #: The other processes of ``--workers N``, whose metrics a scrape merges (None: this is the only one).
     peers: Peers | None = None
+    #: Graceful shutdown: whether the app is draining, and the requests a shutdown interrupts.
+    drain: Drain = field(default_factory=Drain)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None, first_engine: int = 0) -> AppState:

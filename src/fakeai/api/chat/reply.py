@@ -53,6 +53,12 @@ class Replies:
         json, tools = json_format(request), tool_policy(request)
         return cls(request, encoding, prose, limit, stop, effort, json, tools, mode)
 
+    @property
+    def schema_driven(self) -> bool:
+        """The reply may instantiate a request's schema (JSON output or tool arguments): CPU-bound work
+        that the service runs off the event loop."""
+        return self.json is not None or (self.tools is not None and self.tools.mode != "none")
+
     def compose(self, rng: random.Random) -> Completion:
         """One choice: its reasoning (if any), then its answer within the tokens left."""
         thoughts = think(self.prose, rng, self.effort, self.limit)
