@@ -140,6 +140,9 @@ class Worker:
             observer.first_token(
                 self.index, model, now - seq.arrival, seq.request.prompt_tokens, seq.cached_tokens
             )
+            if seq.request.prefill_only:  # pooling: the prefill was the whole job; no token leaves
+                self._finish(seq, now)
+                return
             if count > 1:
                 observer.tokens(self.index, model, count - 1, 0.0)
         else:

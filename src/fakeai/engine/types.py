@@ -16,6 +16,10 @@ class EngineRequest:
     and KV blocks, and equal leading ids hit the prefix cache. ``finish_reason`` is what the sequence ends
     with if it is not aborted; ``max_tokens`` (its budget) and ``n`` (choices in its API request) are only
     reported in metrics.
+
+    ``prefill_only`` marks a pooling request (embeddings, scores, reranking), as vLLM runs them: the
+    sequence costs its prefill and then ends, emitting no token. It is paced as one output token (the step
+    that would sample it yields the pooled result instead), so ``output_tokens`` is set to 1.
     """
 
     request_id: str
@@ -25,10 +29,13 @@ class EngineRequest:
     finish_reason: str = "stop"
     max_tokens: int = 0
     n: int = 1
+    prefill_only: bool = False
     prompt_tokens: int = field(init=False)  # len(prompt), counted once
 
     def __post_init__(self) -> None:
         self.prompt_tokens = len(self.prompt)
+        if self.prefill_only:
+            self.output_tokens = 1
 
 
 class EngineOverloaded(Exception):
