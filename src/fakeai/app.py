@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.embeddings import routes as embeddings
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.system import routes as system
@@ -36,7 +37,7 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions)
+_ENDPOINT_FAMILIES = (chat, completions, embeddings)
 _ROUTE_FAMILIES = (system, models, vllm, metrics)
 
 

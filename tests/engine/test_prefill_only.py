@@ -10,7 +10,6 @@ import pytest
 from fakeai.engine import EngineRequest, FixedLatency, PerTokenLatency, ProfileLatency, load_profile
 from tests.engine.helpers import make_cluster, request
 
-
 _ids = itertools.count(5_000_000)
 
 

@@ -45,15 +45,16 @@ _UNIGRAM, _BIGRAM, _CHAR = 1.0, 0.6, 0.2  # class weights (see the module docstr
 _STOP_WEIGHT = 0.1
 _FULL_WEIGHT_LETTERS = 7
 
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves""".split()
+_STOPWORD_TEXT = (
+    "a about above after again against all am an and any are as at be because been before being below "
+    "between both but by can could did do does doing down during each few for from further had has have "
+    "having he her here hers herself him himself his how i if in into is it its itself just me more most "
+    "my myself no nor not now of off on once only or other our ours ourselves out over own same she "
+    "should so some such than that the their theirs them themselves then there these they this those "
+    "through to too under until up very was we were what when where which while who whom why will with "
+    "would you your yours yourself yourselves"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
