@@ -21,6 +21,7 @@ from fakeai.api.embeddings import routes as embeddings
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.moderations import routes as moderations
+from fakeai.api.ranking import routes as ranking
 from fakeai.api.system import routes as system
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
@@ -38,7 +39,7 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations)
+_ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations, ranking)
 _ROUTE_FAMILIES = (system, models, vllm, metrics)
 
 

@@ -59,9 +59,9 @@ class Pooling:
             self.engine.abort(seq)
 
 
-async def compute(floats: int, work: Callable[[], R]) -> R:
+async def compute(inline: bool, work: Callable[[], R]) -> R:
     """Run CPU-bound ``work`` inline when small, else in a worker thread (the loop keeps serving)."""
-    if floats <= OFF_LOOP_FLOATS:
+    if inline:
         return work()
     return await asyncio.to_thread(work)
 

@@ -11,7 +11,7 @@ import msgspec
 import numpy as np
 
 from fakeai.api.embeddings.protocol import EmbeddingRequest
-from fakeai.api.pooling import Pooling, compute
+from fakeai.api.pooling import OFF_LOOP_FLOATS, Pooling, compute
 from fakeai.catalog import ModelCard
 from fakeai.content.embeddings import Embedders
 from fakeai.engine.tokenizer import Encoding
@@ -146,7 +146,7 @@ class EmbeddingService:
 
         pooling = Pooling(state, request_id, request.model, prompts, arrival)
         try:  # the vectors are computed while the engine runs the prefills
-            body = await compute(len(texts) * dims, work)
+            body = await compute(len(texts) * dims <= OFF_LOOP_FLOATS, work)
         except BaseException:
             pooling.abort()
             raise
