@@ -43,8 +43,8 @@ def test_nim_ranking_logits_are_deterministic_and_spread(http: TestClient) -> No
     assert first == again and set(first) == {"rankings"}
     top, *rest = first["rankings"]
     assert top["index"] == 1 and top["logit"] > 0 > max(r["logit"] for r in rest)
-    assert http.post("/v1/retrieval/nvidia/reranking", json={
-        "model": NIM, "query": {"text": EIFFEL}, "passages": [{"text": d} for d in DOCS]}).json() == first  # fmt: skip
+    body = {"model": NIM, "query": {"text": EIFFEL}, "passages": [{"text": d} for d in DOCS]}
+    assert http.post("/v1/retrieval/nvidia/reranking", json=body).json() == first
 
 
 def test_nim_truncate_end_fits_a_long_passage_and_none_refuses_it(http: TestClient) -> None:
@@ -62,7 +62,7 @@ def test_rerank_returns_top_n_by_relevance_score(http: TestClient, path: str) ->
     body = r.json()
     assert r.status_code == 200 and body["model"] == BGE and body["id"].startswith("rerank-")
     results = body["results"]
-    assert [x["index"] for x in results][0] == 1 and len(results) == 2
+    assert results[0]["index"] == 1 and len(results) == 2
     assert all(0.0 < x["relevance_score"] < 1.0 for x in results)
     assert results[0]["relevance_score"] > 0.9 > results[1]["relevance_score"]
     assert results[0]["document"] == {"text": DOCS[1]}
