@@ -4,6 +4,8 @@ checked against the OpenAI spec by the ``http`` fixture's hook."""
 from __future__ import annotations
 
 import base64
+import concurrent.futures
+import time
 
 import numpy as np
 import pytest
@@ -162,31 +164,23 @@ def test_truncation_options_keep_the_window(http: TestClient) -> None:
 
 
 def test_embedding_work_is_prefill_on_the_engine_and_in_the_metrics() -> None:
-    clock = VirtualClock()
+    clock = VirtualClock()  # stepped by the test, on the app's loop (through the portal)
     app = create_app(Settings(ttft_ms=250, itl_ms=10), clock=clock)
-    with TestClient(app) as http:
-        engine = app.state.fakeai.engine
-        # The engine holds the request until its prefill is done: at time 0 nothing has finished.
-        import threading
-
-        result: dict = {}  # type: ignore[type-arg]
-        thread = threading.Thread(
-            target=lambda: result.setdefault(
-                "r", http.post("/v1/embeddings", json={"model": SMALL, "input": ["a b", "c d"]})
-            )
-        )
-        thread.start()
-        while not engine.workers[0].scheduler.running:
-            thread.join(0.01)
-        assert len(engine.workers[0].scheduler.running) == 2
-        http.portal.call(lambda: clock.advance(0.25))  # type: ignore[union-attr]
-        thread.join(5)
-        assert result["r"].status_code == 200
+    body = {"model": SMALL, "input": ["a b", "c d"]}
+    with TestClient(app) as http, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        scheduler = app.state.fakeai.engine.workers[0].scheduler
+        pending = pool.submit(http.post, "/v1/embeddings", json=body)
+        deadline = time.monotonic() + 5
+        while len(scheduler.running) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        # Both inputs are on the engine, prefilling; the answer waits for them.
+        assert len(scheduler.running) == 2 and not pending.done()
+        http.portal.call(clock.advance, 0.25)  # type: ignore[union-attr]
+        response = pending.result(timeout=5)
+        assert response.status_code == 200
         found = samples(http)
         labels = {"model_name": SMALL, "engine": "0"}
-        assert (
-            value(found, "vllm:prompt_tokens_total", **labels) == result["r"].json()["usage"]["prompt_tokens"]
-        )
+        assert value(found, "vllm:prompt_tokens_total", **labels) == response.json()["usage"]["prompt_tokens"]
         assert value(found, "vllm:generation_tokens_total", **labels) == 0
         assert value(found, "vllm:request_success_total", finished_reason="stop", **labels) == 2
         assert value(found, "vllm:e2e_request_latency_seconds_sum", **labels) == pytest.approx(0.5)
