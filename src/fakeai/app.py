@@ -15,14 +15,18 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.embeddings import routes as embeddings
+from fakeai.api.files import routes as files
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.moderations import routes as moderations
+from fakeai.api.rag import routes as rag
 from fakeai.api.ranking import routes as ranking
 from fakeai.api.system import routes as system
+from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
@@ -39,8 +43,8 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations, ranking)
-_ROUTE_FAMILIES = (system, models, vllm, metrics)
+_ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations, ranking, rag)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -72,12 +76,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
+        await state.jobs.resume()  # unfinished batches and jobs continue from the store
         try:
             yield
         finally:
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            await state.jobs.stop()
+            await state.store.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

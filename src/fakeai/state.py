@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
+from fakeai.store import Store, open_store
 
 #: The token histograms' top bucket when no --max-model-len is set: the largest common context window.
 DEFAULT_MAX_MODEL_LEN = 131072
@@ -28,6 +31,13 @@ class AppState:
     engine: Cluster
     #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
     metrics: Metrics
+    #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
+    store: Store
+    #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
+    jobs: Jobs = field(default_factory=Jobs)
+    #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
+    #: Responses' file_search and RAG call); built on first use by the owning family.
+    services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
@@ -44,6 +54,7 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
+            store=open_store(settings.store, settings.store_max_bytes or None),
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

@@ -176,9 +176,12 @@ class Run:
         completions: list[Completion],
         max_tokens: int,
         arrival: float | None = None,
+        priority: int = 0,
     ) -> Run:
-        """Submit one sequence per completion; ``prompts[i]`` is the prompt token ids of choice i (see
-        ``submit`` for the errors)."""
+        """Submit one sequence per completion; ``prompts[i]`` is the prompt token ids of choice i.
+        ``priority`` above 0 is background work (batch lines), which yields to live requests. See
+        ``submit`` for the errors.
+        """
         run = cls(engine, completions)
         requests = [
             EngineRequest(
@@ -189,6 +192,7 @@ class Run:
                 completion.finish_reason,
                 max_tokens,
                 len(completions),
+                priority,
             )
             for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]

@@ -84,7 +84,7 @@ class Worker:
         seq.worker = self.index
         seq.pending_prefill = max(0, seq.request.prompt_tokens - overlap_tokens)
         self.pending_prefill += seq.pending_prefill
-        self.scheduler.waiting.append(seq)
+        self.scheduler.queue(seq)
         if seq.request.output_tokens <= 0:
             self._finish(seq, self.clock.now())
             return
@@ -105,7 +105,7 @@ class Worker:
         for seq in sched.running:
             running[seq.request.model] = running.get(seq.request.model, 0) + 1
         waiting: dict[str, int] = {}
-        for seq in sched.waiting:
+        for seq in (*sched.waiting, *sched.background) if sched.background else sched.waiting:
             waiting[seq.request.model] = waiting.get(seq.request.model, 0) + 1
         busy = self._busy_seconds + (now - self._busy_since if self._busy_since is not None else 0.0)
         return WorkerSnapshot(
@@ -214,10 +214,7 @@ class Worker:
     def _admit_sequences(self, now: float) -> None:
         sched = self.scheduler
         latency: SequenceLatency = self.latency  # type: ignore[assignment]
-        while sched.waiting and sched.has_room():
-            seq = sched.waiting[0]
-            if not sched.try_admit(seq, now):
-                break
+        while (seq := sched.admit_next(now)) is not None:
             seq.due = now + latency.prefill_delay(seq.to_compute, self._rng)
             heapq.heappush(self._heap, (seq.due, next(self._tie), seq.epoch, seq))
         self._mark_busy(now)
@@ -267,7 +264,7 @@ class Worker:
             heapq.heappush(heap, (due, next(self._tie), seq.epoch, seq))
         if emitted:
             self.observer.step(self.index, emitted, 0.0)
-        if sched.preemptions != preemptions or sched.waiting:  # blocks came free, or something waits
+        if sched.preemptions != preemptions or sched.waiting or sched.background:  # blocks freed, or waits
             self._admit_sequences(now)
         elif heap:
             self._arm(heap[0][0], self._pace)
@@ -308,10 +305,7 @@ class Worker:
                 chunk = min(seq.to_compute, budget)
                 prefills.append((seq, chunk))
                 budget -= chunk
-        while sched.waiting and sched.has_room() and budget > 0:
-            seq = sched.waiting[0]
-            if not sched.try_admit(seq, now):
-                break
+        while budget > 0 and (seq := sched.admit_next(now)) is not None:
             chunk = min(seq.to_compute, budget)
             prefills.append((seq, chunk))
             budget -= chunk

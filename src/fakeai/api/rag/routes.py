@@ -8,16 +8,14 @@ from fakeai.api.rag.service import RagFrames, RagService, answer
 from fakeai.api.serving import PushedStream
 from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
-from fakeai.server.exchange import Answer, EventStream, Exchange, Reply
+from fakeai.server.exchange import Answer, Endpoint, EventStream, Exchange, Reply
 from fakeai.server.sse import guarded
 from fakeai.state import AppState
 
 ENDPOINT = "rag"
 
 
-def endpoints(state: AppState) -> list:  # type: ignore[type-arg]
-    from fakeai.server.exchange import Endpoint
-
+def endpoints(state: AppState) -> list[Endpoint]:
     service = RagService(state)
 
     async def prompt(exchange: Exchange) -> Reply:
