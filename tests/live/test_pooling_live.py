@@ -1,4 +1,4 @@
-"""Embeddings, moderations and ranking on a real server (the default Granian RSGI front, which serves
+"""Embeddings, moderations, ranking and RAG on a real server (the default Granian RSGI front, which serves
 these Endpoints natively), and their engine work in /metrics."""
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ def test_pooling_families_on_the_rsgi_front() -> None:
             "model": "nvidia/nv-rerankqa-mistral-4b-v3", "query": {"text": "live ranking"},
             "passages": [{"text": "unrelated"}, {"text": "a live ranking passage"}]}).json()  # fmt: skip
         assert ranking["rankings"][0]["index"] == 1
+        # Solido RAG streams on this front too (sent from the engine's wakeup): docs, content, usage.
+        with httpx2.stream("POST", f"{server.url}/rag/api/prompt", timeout=10,
+                           json={"query": "anything", "stream": True, "max_tokens": 5}) as rag:  # fmt: skip
+            events = [line for line in rag.iter_lines() if line.startswith("data: ")]
+        assert events[0] == 'data: {"retrieved_docs":[]}' and events[-1] == "data: [DONE]"
+        assert '"completion_tokens":5' in events[-2]
         metrics = httpx2.get(f"{server.url}/metrics", timeout=10).text
         line = next(
             x for x in metrics.splitlines()

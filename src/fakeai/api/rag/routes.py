@@ -37,7 +37,8 @@ def endpoints(state: AppState) -> list[Endpoint]:
 
             frames = RagFrames(completion, docs)
             return EventStream(
-                guarded(step_events(completion.run, frames), close), PushedStream(completion.run, frames, close)
+                guarded(step_events(completion.run, frames), close),
+                PushedStream(completion.run, frames, close),
             )
         body = answer(docs, await completion.response())
         state.request_outcome(model, ENDPOINT, False, 200)

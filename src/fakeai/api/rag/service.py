@@ -12,7 +12,7 @@ from fakeai.api.chat.protocol import ChatCompletionRequest
 from fakeai.api.chat.service import ChatCompletion, ChatService
 from fakeai.api.rag.protocol import RagRequest
 from fakeai.api.vector_stores.search import search
-from fakeai.errors import InvalidRequestError
+from fakeai.errors import FakeAIError, InvalidRequestError
 from fakeai.security.identity import Identity
 from fakeai.server.sse import SSE_DONE, sse_event
 from fakeai.state import AppState
@@ -100,9 +100,8 @@ class RagService:
         )
         try:
             return await self.chat.create(chat, request_id, arrival)
-        except InvalidRequestError as exc:
-            if exc.param == "model":
-                exc.param = "inference_model"
+        except FakeAIError as exc:  # name the RAG request's own fields
+            exc.param = {"model": "inference_model", "messages": "query"}.get(exc.param or "", exc.param)
             raise
 
 
