@@ -20,6 +20,7 @@ from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.embeddings import routes as embeddings
 from fakeai.api.files import routes as files
+from fakeai.api.fine_tuning import routes as fine_tuning
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.moderations import routes as moderations
@@ -44,7 +45,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations, ranking, rag)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores, fine_tuning)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

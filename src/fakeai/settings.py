@@ -164,6 +164,11 @@ class Settings(BaseSettings):
         description="Simulated seconds a batch may run (its 24h completion_window; scaled by time_scale) "
         "before it expires.",
     )
+    fine_tuning_s: float = Field(
+        10.0,
+        gt=0,
+        description="Simulated seconds a fine-tuning job trains, whatever its size (scaled by time_scale).",
+    )
 
     @field_validator("latency_model")
     @classmethod

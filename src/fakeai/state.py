@@ -14,6 +14,7 @@ from fakeai.engine.tokenizer import Tokenizers
 from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
+from fakeai.metrics.stored import store_families
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 from fakeai.store import Store, open_store
@@ -47,14 +48,17 @@ class AppState:
         tokenizers = Tokenizers()
         recorder = Recorder(max_model_len=settings.max_model_len or DEFAULT_MAX_MODEL_LEN)
         cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder)
+        store = open_store(settings.store, settings.store_max_bytes or None)
+        metrics = Metrics(recorder, cluster, deprecated=settings.deprecated_metrics)
+        metrics.add_source(store_families(store.stats))
         return cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
             prose=ProseLibrary(tokenizers),
             engine=cluster,
-            metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
-            store=open_store(settings.store, settings.store_max_bytes or None),
+            metrics=metrics,
+            store=store,
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

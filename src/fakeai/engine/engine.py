@@ -154,12 +154,9 @@ class Worker:
             seq.first_token_time = now
             self.pending_prefill -= seq.pending_prefill
             seq.pending_prefill = 0
-            ttft = now - seq.arrival
-            if seq.request.prefill_only:  # pooling: the prefill was the whole job; no token leaves
-                observer.first_token(self.index, model, ttft, seq.request.prompt_tokens, seq.cached_tokens, 0)
-                self._finish(seq, now)
-                return
-            observer.first_token(self.index, model, ttft, seq.request.prompt_tokens, seq.cached_tokens)
+            observer.first_token(
+                self.index, model, now - seq.arrival, seq.request.prompt_tokens, seq.cached_tokens
+            )
             if count > 1:
                 observer.tokens(self.index, model, count - 1, 0.0)
         else:
@@ -348,7 +345,7 @@ class Worker:
         while budget > 0 and (seq := sched.head()) is not None:
             if whole and prefills and seq.tokens > budget:
                 break
-            if sched.admit_next(now) is None:  # admits the head (live first), or nothing fits now
+            if sched.admit_next(now) is None:  # live first; a live head may preempt background work
                 break
             chunk = seq.to_compute if whole else min(seq.to_compute, budget)
             prefills.append((seq, chunk))

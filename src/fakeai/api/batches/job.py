@@ -74,8 +74,10 @@ class BatchJob:
         runner: LineRunner,
         files: Files,
         concurrency: int,
+        outcomes: dict[str, int] | None = None,
     ) -> None:
         self.store = store
+        self.outcomes = outcomes if outcomes is not None else {}  # the app's lines run, by outcome
         self.batch_id = batch_id
         self.runner = runner
         self.files = files
@@ -189,7 +191,9 @@ class BatchJob:
             record = output_line(line.custom_id, request_id, error.status, error.body())
             ok = False
         await self.store.put(line_kind(self.batch_id), {"id": str(line.number), "ok": ok, "line": record})
-        self.counts["completed" if ok else "failed"] += 1
+        outcome = "completed" if ok else "failed"
+        self.counts[outcome] += 1
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if ok:
             _usage(self.usage, body)
         now = time.monotonic()

@@ -11,6 +11,7 @@ from fakeai.api.batches.targets import TARGETS, LineRunner
 from fakeai.api.files.service import Files, expiry, public
 from fakeai.api.metadata import check_metadata
 from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.metrics.exposition import Family
 from fakeai.state import AppState
 from fakeai.store import Page, ProjectStore, new_id
 from fakeai.store.base import Json
@@ -28,7 +29,24 @@ class Batches:
         self.files = Files(state.settings.max_file_bytes)
         self._runners: dict[str, LineRunner] = {}
         self._active: dict[str, BatchJob] = {}
+        self.outcomes = {"completed": 0, "failed": 0}
         state.jobs.on_resume(self.resume)
+        state.metrics.add_source(self.families)
+
+    def families(self) -> list[Family]:
+        """Batch progress for /metrics: lines run by outcome, batches running and their lines to go."""
+        lines = Family("fakeai:batch_requests_total", "counter", "Batch lines run, by outcome.", ("outcome",))
+        for outcome, count in self.outcomes.items():
+            lines.add((outcome,), count)
+        jobs = list(self._active.values())
+        left = sum(max(0, j.counts["total"] - j.counts["completed"] - j.counts["failed"]) for j in jobs)
+        return [
+            lines,
+            Family("fakeai:batches_running", "gauge", "Batches being validated or run.").add((), len(jobs)),
+            Family("fakeai:batch_requests_pending", "gauge", "Lines of running batches not yet run.").add(
+                (), left
+            ),
+        ]
 
     def _runner(self, endpoint: str) -> LineRunner:
         if endpoint not in self._runners:
@@ -94,7 +112,9 @@ class Batches:
 
     def _start(self, store: ProjectStore, batch_id: str, endpoint: str) -> None:
         settings = self.state.settings
-        job = BatchJob(store, batch_id, self._runner(endpoint), self.files, settings.batch_concurrency)
+        job = BatchJob(
+            store, batch_id, self._runner(endpoint), self.files, settings.batch_concurrency, self.outcomes
+        )
 
         async def run() -> None:
             self._active[batch_id] = job
