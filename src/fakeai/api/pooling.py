@@ -24,6 +24,18 @@ R = TypeVar("R")
 #: Work above this many output floats (inputs x dimensions) runs in a worker thread, off the event loop:
 #: about 2 ms of vector maths and encoding.
 OFF_LOOP_FLOATS = 64_000
+#: Text above this many characters is tokenized in a worker thread (about 2 ms of tokenizing): a 32 MiB
+#: body would otherwise hold the loop for seconds.
+INLINE_CHARS = 100_000
+
+
+def text_chars(value: object) -> int:
+    """Characters of the strings in a request's input (a string, or a list holding strings)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(len(v) for v in value if isinstance(v, str))
+    return 0
 
 
 class Pooling:

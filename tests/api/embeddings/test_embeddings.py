@@ -186,3 +186,10 @@ def test_embedding_work_is_prefill_on_the_engine_and_in_the_metrics() -> None:
         assert value(found, "vllm:e2e_request_latency_seconds_sum", **labels) == pytest.approx(0.5)
         dynamo = samples(http, "/dynamo/metrics")
         assert value(dynamo, "dynamo_frontend_requests_total", endpoint="embeddings", status="success") == 1
+
+
+def test_large_requests_are_worked_off_the_loop_with_the_same_vectors(client: OpenAI) -> None:
+    texts = [f"document {i} " + "lorem ipsum dolor sit amet " * 160 for i in range(40)]  # ~175,000 chars
+    many = vectors(client, SMALL, texts)
+    assert many.shape == (40, 1536)
+    assert np.allclose(many[:1], vectors(client, SMALL, texts[:1]), atol=1e-6)

@@ -11,7 +11,7 @@ import msgspec
 import numpy as np
 
 from fakeai.api.embeddings.protocol import EmbeddingRequest
-from fakeai.api.pooling import OFF_LOOP_FLOATS, Pooling, compute
+from fakeai.api.pooling import INLINE_CHARS, OFF_LOOP_FLOATS, Pooling, compute, text_chars
 from fakeai.catalog import ModelCard
 from fakeai.content.embeddings import Embedders
 from fakeai.engine.tokenizer import Encoding
@@ -112,7 +112,8 @@ class EmbeddingService:
             )
         native, dims = self._dimensions(card, request.dimensions)
         encoding = await state.tokenizers.load(card.tokenizer)
-        inputs = parse_inputs(request.input, encoding)
+        inline = text_chars(request.input) <= INLINE_CHARS
+        inputs = await compute(inline, lambda: parse_inputs(request.input, encoding))
         window = card.context_window
         if state.settings.max_model_len is not None:
             window = min(window, state.settings.max_model_len)
@@ -146,7 +147,7 @@ class EmbeddingService:
 
         pooling = Pooling(state, request_id, request.model, prompts, arrival)
         try:  # the vectors are computed while the engine runs the prefills
-            body = await compute(len(texts) * dims <= OFF_LOOP_FLOATS, work)
+            body = await compute(inline and len(texts) * dims <= OFF_LOOP_FLOATS, work)
         except BaseException:
             pooling.abort()
             raise

@@ -8,9 +8,10 @@ import secrets
 from typing import Any
 
 from fakeai.api.moderations.protocol import ModerationRequest
-from fakeai.api.pooling import Pooling
+from fakeai.api.pooling import INLINE_CHARS, Pooling, compute
 from fakeai.content.moderation import CATEGORIES, FLAG_AT, Moderator, applied_types
 from fakeai.content.text import derive_seed
+from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
 from fakeai.state import AppState
 
@@ -69,6 +70,19 @@ def parse_inputs(value: str | list[Any]) -> list[tuple[list[str], list[str]]]:
     return [(texts, images)]
 
 
+def _prompts(inputs: list[tuple[list[str], list[str]]], encoding: Encoding) -> list[list[int]]:
+    """Each input's prompt ids: its text's tokens, then stand-in ids per image (equal for equal images,
+    as the prefix cache sees them)."""
+    prompts = []
+    for texts, images in inputs:
+        ids = [t for text in texts for t in encoding.encode_ordinary(text)]
+        for url in images:
+            base = derive_seed("image", url) % 1_000_000_000
+            ids += range(base, base + IMAGE_TOKENS)
+        prompts.append(ids or [encoding.eot_token])
+    return prompts
+
+
 class ModerationService:
     def __init__(self, state: AppState) -> None:
         self.state = state
@@ -92,16 +106,11 @@ class ModerationService:
                 code="invalid_value",
             )
         encoding = await state.tokenizers.load(card.tokenizer)
-        prompts = []
-        for texts, images in inputs:
-            ids = [t for text in texts for t in encoding.encode_ordinary(text)]
-            for url in images:  # stand-in ids, equal for equal images (the prefix cache sees them)
-                base = derive_seed("image", url) % 1_000_000_000
-                ids += range(base, base + IMAGE_TOKENS)
-            prompts.append(ids or [encoding.eot_token])
+        chars = sum(len(t) for texts, _ in inputs for t in texts)
+        prompts = await compute(chars <= INLINE_CHARS, lambda: _prompts(inputs, encoding))
         pooling = Pooling(state, request_id, model, prompts, arrival)
         try:
-            if len(inputs) <= INLINE_INPUTS:
+            if len(inputs) <= INLINE_INPUTS and chars <= INLINE_CHARS:
                 results = self._results(inputs)
             else:
                 results = await asyncio.to_thread(self._results, inputs)

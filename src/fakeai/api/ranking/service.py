@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from fakeai.api.pooling import Pooling, compute
+from fakeai.api.pooling import INLINE_CHARS, Pooling, compute
 from fakeai.api.ranking.protocol import RankingRequest, RerankRequest, ScoreRequest
 from fakeai.catalog import ModelCard
 from fakeai.content.embeddings import Embedders
 from fakeai.content.ranking import logits, sigmoid
+from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
 from fakeai.state import AppState
 
@@ -58,22 +59,10 @@ class RankingService:
         window = card.context_window
         if state.settings.max_model_len is not None:
             window = min(window, state.settings.max_model_len)
-        queries: dict[str, list[int]] = {}
-        prompts = []
-        for query, passage in pairs:
-            q = queries.get(query)
-            if q is None:
-                q = queries[query] = encoding.encode_ordinary(query)
-            p = encoding.encode_ordinary(passage)
-            if len(q) + len(p) > window:
-                if not truncate or len(q) >= window:
-                    raise InvalidRequestError(
-                        f"Input length {len(q) + len(p)} exceeds maximum allowed token size {window}.",
-                        param=params[0] if truncate else params[1],
-                        code="context_length_exceeded",
-                    )
-                p = p[: window - len(q)]
-            prompts.append(q + p)
+        chars = sum(len(q) + len(p) for q, p in pairs)
+        prompts = await compute(
+            chars <= INLINE_CHARS, lambda: _pair_prompts(encoding, pairs, window, truncate, params)
+        )
         pooling = Pooling(state, request_id, model, prompts, arrival)
         embedder = self.embedders.get(card.id, RERANK_DIMENSIONS)
         embedding_model = card.kind == "embedding"
@@ -82,7 +71,7 @@ class RankingService:
             return _pair_scores(embedder, pairs, embedding_model)
 
         try:
-            scores = await compute(len(pairs) <= INLINE_PAIRS, work)
+            scores = await compute(len(pairs) <= INLINE_PAIRS and chars <= INLINE_CHARS, work)
         except BaseException:
             pooling.abort()
             raise
@@ -154,6 +143,29 @@ class RankingService:
             "data": [{"index": i, "object": "score", "score": float(s)} for i, s in enumerate(scores)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0},
         }
+
+
+def _pair_prompts(
+    encoding: Encoding, pairs: Pairs, window: int, truncate: bool, params: tuple[str, str]
+) -> list[list[int]]:
+    """Query + passage ids per pair, within the model's window (the passage cut when ``truncate``)."""
+    queries: dict[str, list[int]] = {}
+    prompts = []
+    for query, passage in pairs:
+        q = queries.get(query)
+        if q is None:
+            q = queries[query] = encoding.encode_ordinary(query)
+        p = encoding.encode_ordinary(passage)
+        if len(q) + len(p) > window:
+            if not truncate or len(q) >= window:
+                raise InvalidRequestError(
+                    f"Input length {len(q) + len(p)} exceeds maximum allowed token size {window}.",
+                    param=params[0] if truncate else params[1],
+                    code="context_length_exceeded",
+                )
+            p = p[: window - len(q)]
+        prompts.append(q + p)
+    return prompts
 
 
 def _document_text(document: str | dict[str, Any], index: int) -> str:
