@@ -15,15 +15,19 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.audio import routes as audio
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.dashboard import routes as dashboard
 from fakeai.api.embeddings import routes as embeddings
 from fakeai.api.files import routes as files
 from fakeai.api.fine_tuning import routes as fine_tuning
+from fakeai.api.images import routes as images
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.moderations import routes as moderations
+from fakeai.api.organization import routes as organization
 from fakeai.api.rag import routes as rag
 from fakeai.api.ranking import routes as ranking
 from fakeai.api.system import routes as system
@@ -45,7 +49,20 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations, ranking, rag)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, files, batches, vector_stores, fine_tuning)
+_ROUTE_FAMILIES = (
+    system,
+    models,
+    vllm,
+    metrics,
+    dashboard,
+    organization,
+    images,
+    audio,
+    files,
+    batches,
+    vector_stores,
+    fine_tuning,
+)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -86,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await exporter.stop()
             await state.jobs.stop()
             await state.store.close()
+            state.media.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakeai.api.renders import RenderPool
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
@@ -15,6 +16,7 @@ from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.metrics.stored import store_families
+from fakeai.metrics.usage import UsageLedger
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 from fakeai.store import Store, open_store
@@ -34,6 +36,8 @@ class AppState:
     metrics: Metrics
     #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
     store: Store
+    #: Threads rendering images and audio off the event loop (api/renders.py).
+    media: RenderPool
     #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
     jobs: Jobs = field(default_factory=Jobs)
     #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
@@ -42,6 +46,8 @@ class AppState:
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
+    #: Every finished request's usage, for the organization usage and costs API.
+    usage: UsageLedger = field(default_factory=UsageLedger)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
@@ -59,6 +65,7 @@ class AppState:
             engine=cluster,
             metrics=metrics,
             store=store,
+            media=RenderPool(settings.media_threads, settings.media_queue),
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:
