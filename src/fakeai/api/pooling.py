@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fakeai.api.generation import submit
@@ -36,6 +37,17 @@ def text_chars(value: object) -> int:
     if isinstance(value, list):
         return sum(len(v) for v in value if isinstance(v, str))
     return 0
+
+
+@dataclass(slots=True)
+class Pooled:
+    """A pooling answer with the prompt tokens it billed: ``serve_json`` adds them to the usage ledger
+    (the organization usage API) under ``kind``."""
+
+    body: Any  # JSON-able, or the encoded bytes
+    kind: str  # the ledger's kind: "embeddings", "moderations"
+    model: str
+    tokens: int
 
 
 class Pooling:
@@ -86,7 +98,8 @@ async def serve_json(
     handle: Callable[[T, str, float], Awaitable[Any]],
 ) -> Answer:
     """Decode the body as ``wire_type``, answer with what ``handle(body, request_id, arrival)`` returns (a
-    JSON-able object, or the encoded bytes), and count the outcome once (Dynamo's ``requests_total``)."""
+    JSON-able object, the encoded bytes, or a ``Pooled`` to bill), and count the outcome once (Dynamo's
+    ``requests_total``)."""
     arrival = state.engine.clock.now()
     model = "unknown"
     try:
@@ -100,4 +113,10 @@ async def serve_json(
         state.request_outcome(model, endpoint, False, 500)
         raise
     state.request_outcome(model, endpoint, False, 200)
+    if isinstance(result, Pooled):
+        identity = exchange.identity
+        state.usage.record(
+            result.kind, identity.project, identity.key_id, result.model, input_tokens=result.tokens
+        )
+        result = result.body
     return Answer(result) if isinstance(result, bytes) else Answer.json(result)

@@ -193,3 +193,22 @@ def test_large_requests_are_worked_off_the_loop_with_the_same_vectors(client: Op
     many = vectors(client, SMALL, texts)
     assert many.shape == (40, 1536)
     assert np.allclose(many[:1], vectors(client, SMALL, texts[:1]), atol=1e-6)
+
+
+def test_embeddings_and_moderations_are_billed_in_the_usage_api(
+    client: OpenAI, http: TestClient, validated: list
+) -> None:
+    r = client.embeddings.create(model=SMALL, input=["billed once", "billed twice"], encoding_format="float")
+    m = client.moderations.create(input="count my tokens")
+    start = {"start_time": int(time.time()) // 86400 * 86400, "bucket_width": "1d", "group_by": "model"}
+    usage = http.get("/v1/organization/usage/embeddings", params=start).json()
+    [result] = [x for bucket in usage["data"] for x in bucket["results"]]
+    assert (result["model"], result["input_tokens"], result["num_model_requests"]) == (
+        SMALL,
+        r.usage.prompt_tokens,
+        1,
+    )
+    moderation = http.get("/v1/organization/usage/moderations", params=start).json()
+    [result] = [x for bucket in moderation["data"] for x in bucket["results"]]
+    assert result["model"] == m.model and result["input_tokens"] > 0
+    assert ("/v1/organization/usage/embeddings", 200) in {v[:2] for v in validated}

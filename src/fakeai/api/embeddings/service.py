@@ -11,7 +11,7 @@ import msgspec
 import numpy as np
 
 from fakeai.api.embeddings.protocol import EmbeddingRequest
-from fakeai.api.pooling import INLINE_CHARS, OFF_LOOP_FLOATS, Pooling, compute, text_chars
+from fakeai.api.pooling import INLINE_CHARS, OFF_LOOP_FLOATS, Pooled, Pooling, compute, text_chars
 from fakeai.catalog import ModelCard
 from fakeai.content.embeddings import Embedders
 from fakeai.engine.tokenizer import Encoding
@@ -101,7 +101,7 @@ class EmbeddingService:
             )
         return native, requested
 
-    async def create(self, request: EmbeddingRequest, request_id: str, arrival: float) -> bytes:
+    async def create(self, request: EmbeddingRequest, request_id: str, arrival: float) -> Pooled:
         state = self.state
         card = state.catalog.resolve(request.model)
         if card.kind != "embedding" and card.provider != "custom":
@@ -152,7 +152,7 @@ class EmbeddingService:
             pooling.abort()
             raise
         await pooling.wait()  # the response leaves when the engine has done the prefills
-        return body
+        return Pooled(body, "embeddings", request.model, total)
 
 
 def _body(model: str, vectors: np.ndarray, as_base64: bool, tokens: int) -> bytes:

@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 from fakeai.api.moderations.protocol import ModerationRequest
-from fakeai.api.pooling import INLINE_CHARS, Pooling, compute
+from fakeai.api.pooling import INLINE_CHARS, Pooled, Pooling, compute
 from fakeai.content.moderation import CATEGORIES, FLAG_AT, Moderator, applied_types
 from fakeai.content.text import derive_seed
 from fakeai.engine.tokenizer import Encoding
@@ -88,7 +88,7 @@ class ModerationService:
         self.state = state
         self.moderator = Moderator()
 
-    async def create(self, request: ModerationRequest, request_id: str, arrival: float) -> dict[str, Any]:
+    async def create(self, request: ModerationRequest, request_id: str, arrival: float) -> Pooled:
         state = self.state
         model = request.model or DEFAULT_MODEL
         card = state.catalog.resolve(model)
@@ -118,7 +118,8 @@ class ModerationService:
             pooling.abort()
             raise
         await pooling.wait()
-        return {"id": "modr-" + secrets.token_hex(16), "model": model, "results": results}
+        body = {"id": "modr-" + secrets.token_hex(16), "model": model, "results": results}
+        return Pooled(body, "moderations", model, sum(len(ids) for ids in prompts))
 
     def _results(self, inputs: list[tuple[list[str], list[str]]]) -> list[dict[str, Any]]:
         return [self._result(texts, images) for texts, images in inputs]
