@@ -19,6 +19,7 @@ from fakeai.api.audio import routes as audio
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.conversations import routes as conversations
 from fakeai.api.dashboard import routes as dashboard
 from fakeai.api.embeddings import routes as embeddings
 from fakeai.api.files import routes as files
@@ -30,6 +31,7 @@ from fakeai.api.moderations import routes as moderations
 from fakeai.api.organization import routes as organization
 from fakeai.api.rag import routes as rag
 from fakeai.api.ranking import routes as ranking
+from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
@@ -48,7 +50,7 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, embeddings, moderations, ranking, rag)
+_ENDPOINT_FAMILIES = (chat, completions, responses, embeddings, moderations, ranking, rag)
 _ROUTE_FAMILIES = (
     system,
     models,
@@ -62,6 +64,8 @@ _ROUTE_FAMILIES = (
     batches,
     vector_stores,
     fine_tuning,
+    responses,
+    conversations,
 )
 
 
@@ -101,9 +105,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            state.media.close()
             await state.jobs.stop()
             await state.store.close()
-            state.media.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

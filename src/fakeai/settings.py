@@ -139,6 +139,25 @@ class Settings(BaseSettings):
         description="Also serve DCGM's metrics at /metrics on this port (exporter: 9400).",
     )
 
+    # Media (images and audio families: api/images, api/audio)
+    media_threads: int = Field(
+        1, ge=1, le=64, description="Threads rendering images and audio, off the event loop."
+    )
+    media_queue: int = Field(
+        64, ge=1, description="Renders that may wait for a media thread; more get 429 with Retry-After."
+    )
+    public_base_url: str | None = Field(
+        None,
+        description="Base of the image URLs FakeAI hands out, e.g. https://fakeai.example.com behind a proxy "
+        "(default: the request's own scheme and host).",
+    )
+    image_url_ttl_s: float = Field(
+        3600.0, gt=0, description="Seconds an image URL stays valid (OpenAI: 1 h)."
+    )
+    image_store_mb: int = Field(
+        256, ge=1, description="Memory for images behind URLs; the oldest go first when it is full."
+    )
+
     # Stored state (store/: files, uploads, batches, fine-tuning, vector stores; docs/store.md)
     store: str = Field(
         "memory",
@@ -169,24 +188,6 @@ class Settings(BaseSettings):
         10.0,
         gt=0,
         description="Simulated seconds a fine-tuning job trains, whatever its size (scaled by time_scale).",
-    )
-    # Media (images and audio families: api/images, api/audio)
-    media_threads: int = Field(
-        1, ge=1, le=64, description="Threads rendering images and audio, off the event loop."
-    )
-    media_queue: int = Field(
-        64, ge=1, description="Renders that may wait for a media thread; more get 429 with Retry-After."
-    )
-    public_base_url: str | None = Field(
-        None,
-        description="Base of the image URLs FakeAI hands out, e.g. https://fakeai.example.com behind a proxy "
-        "(default: the request's own scheme and host).",
-    )
-    image_url_ttl_s: float = Field(
-        3600.0, gt=0, description="Seconds an image URL stays valid (OpenAI: 1 h)."
-    )
-    image_store_mb: int = Field(
-        256, ge=1, description="Memory for images behind URLs; the oldest go first when it is full."
     )
 
     @field_validator("latency_model")

@@ -34,10 +34,10 @@ class AppState:
     engine: Cluster
     #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
     metrics: Metrics
-    #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
-    store: Store
     #: Threads rendering images and audio off the event loop (api/renders.py).
     media: RenderPool
+    #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
+    store: Store
     #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
     jobs: Jobs = field(default_factory=Jobs)
     #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
@@ -64,8 +64,8 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=metrics,
-            store=store,
             media=RenderPool(settings.media_threads, settings.media_queue),
+            store=store,
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

@@ -156,7 +156,7 @@ def usage(ledger: UsageLedger, kind: str, query: Query, vector_bytes: Callable[[
         for group, totals in groups[start].items():
             named = dict(zip(query.group_by, group, strict=True))
             result = {"object": f"organization.usage.{kind}.result"}
-            result |= {name: _count(name, value) for name, value in totals.items()}
+            result |= {name: int(value) for name, value in totals.items()}
             result |= {field: named.get(field) for field in GROUPS[kind]}
             results.append(result)
         data.append({"object": "bucket", "start_time": start, "end_time": start + width, "results": results})
@@ -202,10 +202,6 @@ def _group_value(key: Key, field: str) -> Any:
     if field in ("user_id", "service_tier"):
         return None if field == "user_id" else "default"
     return getattr(key, field)
-
-
-def _count(name: str, value: float) -> float | int:
-    return value if name == "seconds" else int(value)
 
 
 PER_MODEL_COLUMNS = ("model", "requests", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd")
