@@ -38,7 +38,7 @@ from bench.servers import (
     stop_all,
 )
 
-SECTIONS = ("startup", "requests", "streams", "memory", "workers")
+SECTIONS = ("startup", "requests", "streams", "memory", "workers", "embeddings")
 FAKEAI_KINDS = ("granian", "granian-asgi", "uvicorn")
 
 
@@ -153,6 +153,14 @@ def section_workers(ctx: Context) -> dict[str, Any]:
     configs = {f"fakeai --workers {n}": fakeai_fast("granian", workers=n) for n in (1, 2)}
     threads = len(ctx.all_cpus.split(",")) if ctx.all_cpus else 1
     return _wrk_rounds(ctx, start_all(ctx, configs, cpus=ctx.all_cpus), ctx.all_cpus, threads)
+
+
+def section_embeddings(ctx: Context) -> dict[str, Any]:
+    """Embedding inputs per CPU-second, in process on the server's core (bench/embeddings.py)."""
+    from bench import embeddings
+
+    requests = 60 if ctx.plan is QUICK else 150
+    return embeddings.measure(requests=requests, cpu=ctx.server_cpu)
 
 
 def _wrk_rounds(
@@ -301,6 +309,7 @@ RUNNERS = {
     "streams": section_streams,
     "memory": section_memory,
     "workers": section_workers,
+    "embeddings": section_embeddings,
 }
 
 

@@ -22,13 +22,17 @@ from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.conversations import routes as conversations
 from fakeai.api.dashboard import routes as dashboard
+from fakeai.api.embeddings import routes as embeddings
 from fakeai.api.files import routes as files
 from fakeai.api.fine_tuning import routes as fine_tuning
 from fakeai.api.images import routes as images
 from fakeai.api.messages import routes as messages
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
+from fakeai.api.moderations import routes as moderations
 from fakeai.api.organization import routes as organization
+from fakeai.api.rag import routes as rag
+from fakeai.api.ranking import routes as ranking
 from fakeai.api.realtime import routes as realtime
 from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
@@ -52,7 +56,17 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, responses, messages, text_generation)
+_ENDPOINT_FAMILIES = (
+    chat,
+    completions,
+    responses,
+    messages,
+    text_generation,
+    embeddings,
+    moderations,
+    ranking,
+    rag,
+)
 _ROUTE_FAMILIES = (
     system,
     models,

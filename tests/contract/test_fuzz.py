@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from fakeai import Settings, create_app
 from tests.contract.spec import SPEC_MISSING, spec_path
 
-SERVED = r"^/(chat/completions|completions|models|models/\{model\})$"
+SERVED = r"^/(chat/completions|completions|models|models/\{model\}|embeddings|moderations)$"
 
 
 def test_no_input_makes_the_server_fail() -> None:

@@ -31,7 +31,7 @@ class Recorder:
         self.records: list[FinishedRequest] = []
 
     def first_token(
-        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int
+        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int, emitted: int = 1
     ) -> None:
         self.ttfts.append(ttft)
 

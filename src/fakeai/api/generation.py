@@ -137,6 +137,29 @@ def compose_choices(
 STEP_TOKENS = 1024
 
 
+def submit(
+    engine: Cluster, requests: list[EngineRequest], wakeup: Wakeup, arrival: float | None
+) -> list[EngineSequence]:
+    """``engine.submit`` with its refusals as API errors: a full waiting queue is a 429 with
+    ``Retry-After``; a request larger than the whole KV cache a 400."""
+    try:
+        return engine.submit(requests, wakeup, arrival)
+    except EngineOverloaded as exc:
+        seconds = max(1, math.ceil(exc.retry_after))
+        raise RateLimitError(
+            "The engine is overloaded: too many requests are waiting. Please retry after a short wait.",
+            code="engine_overloaded",
+            headers={"retry-after": str(seconds), "retry-after-ms": str(int(exc.retry_after * 1000))},
+        ) from exc
+    except ExceedsKVCapacity as exc:
+        raise InvalidRequestError(
+            f"This request needs {exc.tokens} tokens of KV cache, more than the engine's {exc.capacity}. "
+            "Please reduce the prompt or max_tokens.",
+            param="max_tokens",
+            code="context_length_exceeded",
+        ) from exc
+
+
 @dataclass(slots=True, eq=False)  # hashed by identity: shutdown keeps a set of the running ones
 class Run:
     """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
@@ -163,9 +186,8 @@ class Run:
         priority: int = 0,
     ) -> Run:
         """Submit one sequence per completion; ``prompts[i]`` is the prompt token ids of choice i.
-        ``priority`` above 0 is background work (batch lines), which yields to live requests.
-
-        A full waiting queue is a 429 with ``Retry-After``; a request larger than the whole KV cache a 400.
+        ``priority`` above 0 is background work (batch lines), which yields to live requests. See
+        ``submit`` for the errors.
         """
         run = cls(engine, completions)
         requests = [
@@ -182,22 +204,7 @@ class Run:
             for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]
         run.pending = list(range(len(requests)))
-        try:
-            run.streams = engine.submit(requests, run.wakeup, arrival)
-        except EngineOverloaded as exc:
-            seconds = max(1, math.ceil(exc.retry_after))
-            raise RateLimitError(
-                "The engine is overloaded: too many requests are waiting. Please retry after a short wait.",
-                code="engine_overloaded",
-                headers={"retry-after": str(seconds), "retry-after-ms": str(int(exc.retry_after * 1000))},
-            ) from exc
-        except ExceedsKVCapacity as exc:
-            raise InvalidRequestError(
-                f"This request needs {exc.tokens} tokens of KV cache, more than the engine's {exc.capacity}. "
-                "Please reduce the prompt or max_tokens.",
-                param="max_tokens",
-                code="context_length_exceeded",
-            ) from exc
+        run.streams = submit(engine, requests, run.wakeup, arrival)
         return run
 
     @property

@@ -15,7 +15,7 @@ from fakeai.errors import ModelNotFoundError
 
 log = logging.getLogger("fakeai.catalog")
 
-Kind = Literal["chat", "completion", "embedding", "image", "speech", "transcription", "moderation"]
+Kind = Literal["chat", "completion", "embedding", "image", "speech", "transcription", "moderation", "rerank"]
 Capability = Literal["vision", "tools", "structured_output", "reasoning", "audio", "video", "logprobs"]
 Reasoning = Literal["openai", "deepseek", "harmony"]
 
@@ -58,7 +58,8 @@ class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reasoning: Reasoning | None = None
     hybrid: bool = False  # a reasoning model that reasons only when the request sets reasoning_effort
     image_cost: TileCost | PatchCost = TileCost()  # prompt tokens of an image (content/images.py)
-    dimensions: int | None = None
+    dimensions: int | None = None  # embeddings: the native vector length
+    matryoshka: bool = False  # embeddings: accepts ``dimensions`` (a shortened, re-normalised vector)
     media: MediaLimits | None = None  # image, speech and transcription models (catalog/media.py)
 
     def __post_init__(self) -> None:

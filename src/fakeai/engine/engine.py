@@ -155,9 +155,12 @@ class Worker:
             seq.first_token_time = now
             self.pending_prefill -= seq.pending_prefill
             seq.pending_prefill = 0
-            observer.first_token(
-                self.index, model, now - seq.arrival, seq.request.prompt_tokens, seq.cached_tokens
-            )
+            ttft = now - seq.arrival
+            if seq.request.prefill_only:  # pooling: the prefill was the whole job; no token leaves
+                observer.first_token(self.index, model, ttft, seq.request.prompt_tokens, seq.cached_tokens, 0)
+                self._finish(seq, now)
+                return
+            observer.first_token(self.index, model, ttft, seq.request.prompt_tokens, seq.cached_tokens)
             if count > 1:
                 observer.tokens(self.index, model, count - 1, 0.0)
         else:

@@ -81,9 +81,10 @@ class FinishedRequest:
 
 class EngineObserver(Protocol):
     def first_token(
-        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int
+        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int, emitted: int = 1
     ) -> None:
-        """A sequence emitted its first token ``ttft`` seconds after arrival (queue time included)."""
+        """A sequence emitted its first token ``ttft`` seconds after arrival (queue time included).
+        ``emitted`` is 0 for a prefill-only (pooling) sequence, whose prefill ends with no token."""
         ...
 
     def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
@@ -104,7 +105,7 @@ class NullObserver:
     """Observes nothing (engine tests that do not look at metrics)."""
 
     def first_token(
-        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int
+        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int, emitted: int = 1
     ) -> None:
         pass
 

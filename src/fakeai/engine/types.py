@@ -17,6 +17,10 @@ class EngineRequest:
     with if it is not aborted; ``max_tokens`` (its budget) and ``n`` (choices in its API request) are only
     reported in metrics. ``priority`` 0 is live traffic; above 0 is background work (batch lines), which
     is admitted only when no live sequence waits and is preempted first to make room for one.
+
+    ``prefill_only`` marks a pooling request (embeddings, scores, reranking), as vLLM runs them: the
+    sequence costs its prefill and then ends, emitting no token. It is paced as one output token (the step
+    that would sample it yields the pooled result instead), so ``output_tokens`` is set to 1.
     """
 
     request_id: str
@@ -27,10 +31,13 @@ class EngineRequest:
     max_tokens: int = 0
     n: int = 1
     priority: int = 0
+    prefill_only: bool = False
     prompt_tokens: int = field(init=False)  # len(prompt), counted once
 
     def __post_init__(self) -> None:
         self.prompt_tokens = len(self.prompt)
+        if self.prefill_only:
+            self.output_tokens = 1
 
 
 class EngineOverloaded(Exception):

@@ -128,7 +128,7 @@ class Recorder:
     # --- EngineObserver -------------------------------------------------------------------------------
 
     def first_token(
-        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int
+        self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int, emitted: int = 1
     ) -> None:
         # Observations are inlined here and in finished(): a method call costs as much as the update.
         s = self.series.get((model, worker)) or self._add(model, worker)
@@ -136,7 +136,7 @@ class Recorder:
         h.counts[bisect_left(h.keys, ttft)] += 1
         h.sum += ttft
         s.prompt_tokens += prompt_tokens
-        s.generation_tokens += 1  # the first token itself (later ones arrive through tokens())
+        s.generation_tokens += emitted  # the first token itself (later ones arrive through tokens())
         # Queries and hits per model, as vLLM counts them (tokens looked up / found at admission): the
         # snapshot has them only per worker, and a worker here serves many models.
         s.prefix_queries += prompt_tokens
@@ -152,7 +152,7 @@ class Recorder:
         h = m.cached
         h.counts[bisect_left(h.keys, cached_tokens)] += 1
         h.sum += cached_tokens
-        m.output_tokens_total += 1
+        m.output_tokens_total += emitted
         m.ttft_window.append(ttft)
         last = s.last
         last.ttft, last.input_tokens = ttft, prompt_tokens
