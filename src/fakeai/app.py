@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +25,10 @@ from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
 from fakeai.metrics import CONTENT_TYPE
+from fakeai.security.cors import EXPOSED
+from fakeai.security.cors import MAX_AGE as CORS_MAX_AGE
 from fakeai.server import asgi
+from fakeai.server.auth import Authenticate
 from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
@@ -83,10 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             *(asgi.route(endpoint) for endpoint in endpoints),
             *(route for family in _ROUTE_FAMILIES for route in family.routes(state)),
         ],
-        middleware=[
-            Middleware(OpenAIHeaders),
-            Middleware(BodyLimit, limit=settings.max_request_bytes),
-        ],
+        middleware=_middleware(state, frozenset(e.path for e in endpoints)),
         exception_handlers={
             FakeAIError: _fakeai_error,
             HTTPException: _http_error,
@@ -96,6 +97,28 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.fakeai = state
     app.state.endpoints = endpoints  # for the RSGI front (server/rsgi.py)
     return app
+
+
+def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middleware]:
+    """Outermost first. CORS and keys only when configured: nothing is added to the request path else."""
+    settings = state.settings
+    chain = [Middleware(OpenAIHeaders)]
+    if settings.cors_origins:
+        chain.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED,
+                max_age=CORS_MAX_AGE,
+            ),
+        )
+    if state.guard is not None:
+        chain.append(Middleware(Authenticate, guard=state.guard, self_counting=self_counting))
+    chain.append(Middleware(BodyLimit, limit=settings.max_request_bytes))
+    return chain
 
 
 async def _start_exporters(state: AppState) -> list[Exporter]:

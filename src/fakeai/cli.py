@@ -9,6 +9,7 @@ override the environment or the config file (precedence: CLI > ``FAKEAI_*`` env 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import types
 import typing
@@ -33,6 +34,9 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         if annotation is bool:
             parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
                                 help=help_text)  # fmt: skip
+        elif typing.get_origin(annotation) is list:  # repeatable: --api-key a --api-key b
+            item: Any = str if args == (str,) else json.loads  # a fault rule is given as JSON
+            parser.add_argument(flag, dest=name, action="append", type=item, default=None, help=help_text)
         elif typing.get_origin(annotation) is typing.Literal:
             parser.add_argument(flag, dest=name, choices=args, default=None, help=help_text,
                                 type=str.lower)  # fmt: skip

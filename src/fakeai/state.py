@@ -12,6 +12,9 @@ from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
+from fakeai.security.build import build_guard
+from fakeai.security.guard import Guard
+from fakeai.security.ratelimit import RateLimiter
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 
@@ -31,13 +34,17 @@ class AppState:
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
+    #: API keys, failed-auth tracking and rate limits: None without configured keys (nothing to check).
+    guard: Guard | None = None
+    #: ``guard.limiter``, or None: what the generation services ask after counting a prompt's tokens.
+    limiter: RateLimiter | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
         tokenizers = Tokenizers()
         recorder = Recorder(max_model_len=settings.max_model_len or DEFAULT_MAX_MODEL_LEN)
         cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder)
-        return cls(
+        state = cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
@@ -45,6 +52,9 @@ class AppState:
             engine=cluster,
             metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
         )
+        state.guard = build_guard(settings, cluster.now)
+        state.limiter = None if state.guard is None else state.guard.limiter
+        return state
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:
         """Count one API request's outcome (Dynamo's ``requests_total``) by its final HTTP status: call it

@@ -20,6 +20,8 @@ from fakeai.state import AppState
 
 class Generation(Protocol):
     run: Run
+    #: Response headers of its own (the rate limit's), or None.
+    headers: dict[str, str] | None
 
     def frames(self) -> StepFrames: ...
 
@@ -31,7 +33,7 @@ async def serve_generation(
     state: AppState,
     endpoint: str,
     wire_type: type,
-    create: Callable[[Any, str, float], Awaitable[Generation]],
+    create: Callable[..., Awaitable[Generation]],
 ) -> Reply:
     """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``)."""
     arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
@@ -39,7 +41,7 @@ async def serve_generation(
     try:
         body = decode_json(await exchange.body(), wire_type)
         model, stream = body.model, bool(body.stream)
-        generation = await create(body, exchange.request_id, arrival)
+        generation = await create(body, exchange.request_id, arrival, identity=exchange.identity)
     except FakeAIError as exc:
         state.request_outcome(model, endpoint, stream, exc.status)
         raise
@@ -55,9 +57,12 @@ async def serve_generation(
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         return EventStream(
-            guarded(step_events(generation.run, frames), close), PushedStream(generation.run, frames, close)
+            guarded(step_events(generation.run, frames), close),
+            PushedStream(generation.run, frames, close),
+            generation.headers,
         )
     answer = await _unless_disconnected(exchange, generation)
+    answer.headers = generation.headers
     state.request_outcome(model, endpoint, False, answer.status)
     return answer
 

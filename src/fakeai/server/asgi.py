@@ -39,7 +39,8 @@ def route(endpoint: Endpoint) -> Route:
         reply = await handler(_StarletteExchange(request))
         if isinstance(reply, EventStream):
             # Starlette cancels the iterator when the client disconnects; its cleanup then runs.
-            return StreamingResponse(reply.events, media_type="text/event-stream", headers=SSE_HEADERS)
+            headers = {**SSE_HEADERS, **reply.headers} if reply.headers else SSE_HEADERS
+            return StreamingResponse(reply.events, media_type="text/event-stream", headers=headers)
         return answer_response(reply)
 
     return Route(endpoint.path, call, methods=[endpoint.method])

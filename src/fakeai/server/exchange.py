@@ -85,6 +85,8 @@ class EventStream:
 
     events: AsyncIterator[bytes]
     push: Pushable | None = None
+    #: Headers of its own, next to the SSE ones (the rate limit's).
+    headers: Mapping[str, str] | None = None
 
 
 Reply = Answer | EventStream

@@ -23,6 +23,8 @@ from granian.rsgi import HTTPProtocol, Scope
 from starlette.applications import Starlette
 
 from fakeai.errors import FakeAIError, ServerError
+from fakeai.security.cors import Cors
+from fakeai.security.guard import Guard, bearer
 from fakeai.security.identity import ANONYMOUS
 from fakeai.server.bridge import asgi_over_rsgi
 from fakeai.server.exchange import (
@@ -82,7 +84,10 @@ class RSGIFront:
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
-        self.limit: int = app.state.fakeai.settings.max_request_bytes
+        state = app.state.fakeai
+        self.limit: int = state.settings.max_request_bytes
+        self.guard: Guard | None = state.guard  # None: no keys, no check
+        self.cors: Cors | None = Cors.of(state.settings.cors_origins)
         self.hot: dict[tuple[str, str], Handler] = {
             (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
         }
@@ -107,8 +112,13 @@ class RSGIFront:
 
     async def _serve(self, handler: Handler, scope: Scope, proto: HTTPProtocol) -> None:
         started = time.perf_counter()
-        exchange = _RSGIExchange(scope.headers, proto, self.limit)
+        headers = scope.headers
+        exchange = _RSGIExchange(headers, proto, self.limit)
+        guard = self.guard
         try:
+            if guard is not None:
+                key = bearer(headers.get("authorization"), headers.get("x-api-key") or headers.get("api-key"))
+                exchange.identity = await guard.authenticate(key, scope.client.rpartition(":")[0])
             reply = await handler(exchange)
         except FakeAIError as exc:
             reply = Answer.error(exc)
@@ -120,12 +130,16 @@ class RSGIFront:
             ("openai-version", OPENAI_VERSION),
             ("openai-processing-ms", processing_ms(started)),
         ]
+        if self.cors is not None:
+            common += self.cors.headers(headers.get("origin"))
         if isinstance(reply, Answer):
             headers = [*reply.headers.items(), *common] if reply.headers else common
             if reply.body:
                 headers.append(("content-type", JSON_CONTENT_TYPE))
             proto.response_bytes(reply.status, headers, reply.body)
             return
+        if reply.headers:
+            common += reply.headers.items()
         if reply.push is not None:
             await _push(proto, reply.push, [*_SSE_HEADERS, *common])
         else:

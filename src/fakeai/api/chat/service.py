@@ -28,6 +28,7 @@ from fakeai.content.logprobs import LogprobSampler, choice_samplers
 from fakeai.content.text import Completion
 from fakeai.errors import NotFoundError
 from fakeai.server.sse import SSE_DONE
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.state import AppState
 
 #: Up to this many characters of inline media, counting stays on the event loop (it reads headers only,
@@ -55,6 +56,7 @@ class ChatCompletion:
         self.id = "chatcmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.fingerprint = fp
+        self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
 
     def _usage(self, completion_tokens: int, reasoning_tokens: int = 0) -> dict[str, object]:
         prompt = self.prompt
@@ -180,6 +182,7 @@ class ChatService:
         request_id: str,
         arrival: float | None = None,
         response_mode: str | None = None,
+        identity: Identity = ANONYMOUS,
     ) -> ChatCompletion:
         """Validate against the model, decide every choice, and start them on the engine.
 
@@ -217,6 +220,10 @@ class ChatService:
             state.settings.max_model_len,
         )
         n = request.n or 1
+        limiter = state.limiter
+        headers = None
+        if limiter is not None:  # OpenAI's estimate: the prompt's tokens + max_tokens per choice
+            headers = limiter.admit(identity, request.model, prompt.total + (requested or limit) * n)
         rngs = choice_rngs(
             state.settings.seed,
             request.seed,
@@ -240,4 +247,6 @@ class ChatService:
             arrival,
         )
         fp = fingerprint(request.model, state.settings.seed)
-        return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))
+        completion = ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))
+        completion.headers = headers
+        return completion

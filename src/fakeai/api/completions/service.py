@@ -25,6 +25,7 @@ from fakeai.content.logprobs import choice_samplers
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
 from fakeai.server.sse import SSE_DONE, sse_event
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.state import AppState
 
 _encode = msgspec.json.encode
@@ -94,6 +95,7 @@ class TextCompletion:
         self.id = "cmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.fingerprint = fp
+        self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
 
     def _usage(self) -> dict[str, object]:
         completion_tokens = sum(len(c.pieces) for c in self.run.completions)
@@ -206,7 +208,11 @@ class CompletionService:
         self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
 
     async def create(
-        self, request: CompletionRequest, request_id: str, arrival: float | None = None
+        self,
+        request: CompletionRequest,
+        request_id: str,
+        arrival: float | None = None,
+        identity: Identity = ANONYMOUS,
     ) -> TextCompletion:
         state = self.state
         card = state.catalog.resolve(request.model)
@@ -270,6 +276,13 @@ class CompletionService:
                 best_of,
             )
         max_tokens = request.max_tokens if request.max_tokens is not None else limit
+        limiter = state.limiter
+        headers = None
+        if limiter is not None:  # OpenAI's estimate: the prompts' tokens + max_tokens per choice
+            estimate = sum(len(ids) for ids in prompt_ids) + max_tokens * len(prompt_ids)
+            headers = limiter.admit(identity, request.model, estimate)
         run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival)
         fp = fingerprint(request.model, state.settings.seed)
-        return TextCompletion(request, run, prompts, fp, logprobs)
+        completion = TextCompletion(request, run, prompts, fp, logprobs)
+        completion.headers = headers
+        return completion

@@ -1,0 +1,59 @@
+"""Pure ASGI middleware: the caller's identity from their API key, and the rate limit of routes that do not
+count themselves. Installed only when keys are configured (see app.py); the RSGI front does the same for
+its native endpoints (server/rsgi.py)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fakeai.errors import FakeAIError
+from fakeai.security.guard import Guard, bearer
+from fakeai.security.identity import SCOPE_KEY
+from fakeai.server.responses import error_response
+
+
+def client_of(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+class Authenticate:
+    """Every path that needs a key gets the caller's ``Identity`` in ``scope["state"]["identity"]``, or an
+    OpenAI 401. Paths in ``self_counting`` (the generation endpoints) take their rate limit in the service,
+    which knows the prompt's tokens; every other path takes one request from the key's model-less bucket
+    here, and its response carries the ``x-ratelimit-*`` headers."""
+
+    def __init__(self, app: ASGIApp, guard: Guard, self_counting: frozenset[str]) -> None:
+        self.app = app
+        self.guard = guard
+        self.self_counting = self_counting
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not self.guard.needs_key(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        authorization = api_key = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name in (b"x-api-key", b"api-key"):
+                api_key = value.decode("latin-1")
+        guard = self.guard
+        try:
+            identity = await guard.authenticate(bearer(authorization, api_key), client_of(scope))
+            found = None if scope["path"] in self.self_counting else guard.limiter.admit(identity, "", 0)
+        except FakeAIError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[SCOPE_KEY] = identity
+        if not found:
+            await self.app(scope, receive, send)
+            return
+        extra = [(name.encode(), value.encode()) for name, value in found.items()]
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
