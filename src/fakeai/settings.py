@@ -148,7 +148,8 @@ class Settings(BaseSettings):
         None, description="YAML/TOML file of keys (plain or argon2-hashed) -> project, tier and limits."
     )
     default_tier: str = Field(
-        "tier-1", description="Rate-limit tier of a key with none of its own: free, tier-1..tier-5, unlimited."
+        "tier-1",
+        description="Rate-limit tier of a key with none of its own: free, tier-1..tier-5, unlimited.",
     )
     metrics_auth: bool = Field(False, description="With keys on, the metrics routes need a key too.")
     admin_api: bool = Field(True, description="Serve the control API under /fakeai/admin.")

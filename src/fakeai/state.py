@@ -10,6 +10,8 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.faults.journal import Journal
+from fakeai.faults.rules import Faults
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.security.build import build_guard
@@ -38,6 +40,9 @@ class AppState:
     guard: Guard | None = None
     #: ``guard.limiter``, or None: what the generation services ask after counting a prompt's tokens.
     limiter: RateLimiter | None = None
+    #: Fault rules (faults/), set from the settings and the control API; and the request journal.
+    faults: Faults = field(default_factory=lambda: Faults([], header=False))
+    journal: Journal = field(default_factory=lambda: Journal(0))
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
@@ -53,6 +58,8 @@ class AppState:
             metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
         )
         state.guard = build_guard(settings, cluster.now)
+        state.faults = Faults(settings.faults, header=settings.fault_header)
+        state.journal = Journal(settings.journal_size)
         state.limiter = None if state.guard is None else state.guard.limiter
         return state
 

@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fakeai.api.generation import Run, StepFrames, step_events
-from fakeai.errors import FakeAIError
+from fakeai.errors import FakeAIError, InvalidRequestError
+from fakeai.faults.inject import InjectedError, ResetConnection, announce, broken_stream, sleep
+from fakeai.faults.rules import FAULT_HEADER, Action, FaultContext
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
 from fakeai.server.sse import error_event, guarded
@@ -36,11 +38,17 @@ async def serve_generation(
     create: Callable[..., Awaitable[Generation]],
 ) -> Reply:
     """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``)."""
-    arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
+    clock = state.engine.clock
+    arrival = clock.now()  # TTFT counts from here, as the client's does
     model, stream = "unknown", False
+    action: Action | None = None
+    faults = state.faults
     try:
         body = decode_json(await exchange.body(), wire_type)
         model, stream = body.model, bool(body.stream)
+        exchange.note(model, None)
+        if faults.rules or (faults.header and exchange.header(FAULT_HEADER)):
+            action = await before(exchange, state, model)
         generation = await create(body, exchange.request_id, arrival, identity=exchange.identity)
     except FakeAIError as exc:
         state.request_outcome(model, endpoint, stream, exc.status)
@@ -56,15 +64,42 @@ async def serve_generation(
             state.request_outcome(model, endpoint, True, status)
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
+        if action is not None and (action.streams or action.ttft_ms):
+            events = broken_stream(guarded(step_events(generation.run, frames), close), action, clock)
+            return EventStream(events, None, generation.headers)  # the pull form only: it can be broken
         return EventStream(
             guarded(step_events(generation.run, frames), close),
             PushedStream(generation.run, frames, close),
             generation.headers,
         )
+    if action is not None and action.ttft_ms:
+        await sleep(clock, action.ttft_ms / 1000)
     answer = await _unless_disconnected(exchange, generation)
     answer.headers = generation.headers
     state.request_outcome(model, endpoint, False, answer.status)
     return answer
+
+
+async def before(exchange: Exchange, state: AppState, model: str) -> Action | None:
+    """The fault this request gets, if any, with what happens before the response: an injected error,
+    added latency, or a dropped connection. A malformed ``x-fakeai-fault`` header is a 400."""
+    identity = exchange.identity
+    context = FaultContext("POST", exchange.path, model, identity.project, identity.key_id, exchange.header)
+    try:
+        action = state.faults.pick(context)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequestError(f"Invalid {FAULT_HEADER} header: {exc}", param=FAULT_HEADER) from None
+    if action is None:
+        return None
+    announce(action, "POST", exchange.path, exchange.request_id)
+    exchange.note(model, action.rule)
+    if action.latency_ms:
+        await sleep(state.engine.clock, action.latency_ms / 1000)
+    if action.kind == "error":
+        raise InjectedError(action)
+    if action.reset and not action.streams:
+        raise ResetConnection(action.rule)
+    return action
 
 
 #: A non-streaming request starts watching its connection only after this long: most finish sooner, and a

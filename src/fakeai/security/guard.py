@@ -112,7 +112,9 @@ class Failures:
 
 
 class Guard:
-    def __init__(self, keys: KeyRing, failures: Failures, now: Callable[[], float], *, metrics_auth: bool) -> None:
+    def __init__(
+        self, keys: KeyRing, failures: Failures, now: Callable[[], float], *, metrics_auth: bool
+    ) -> None:
         self.keys = keys
         self.failures = failures
         self.limiter = RateLimiter(self.limits_of, now)

@@ -115,7 +115,9 @@ def load_keys(cli_keys: Sequence[str], keys_file: Path | None, default_tier: str
         if not key:
             raise ValueError("an --api-key may not be empty")
         key_id = key_id_for(key)
-        identity = Identity(project="proj_" + key_id.removeprefix("key_")[:12], key_id=key_id, tier=default_tier)
+        identity = Identity(
+            project="proj_" + key_id.removeprefix("key_")[:12], key_id=key_id, tier=default_tier
+        )
         entries.append(KeyEntry(identity, default, secret=key))
     if keys_file is not None:
         entries.extend(_file_entries(_read(keys_file), default_tier, str(keys_file)))
@@ -166,6 +168,8 @@ def _file_entries(data: Mapping[str, Any], default_tier: str, where: str) -> lis
         project = str(item.get("project") or "proj_" + key_id.removeprefix("key_")[:12])
         identity = Identity(project=project, key_id=key_id, tier=tier)
         entries.append(
-            KeyEntry(identity, limits, secret=None if key is None else str(key), hashed=hashed and str(hashed))
+            KeyEntry(
+                identity, limits, secret=None if key is None else str(key), hashed=hashed and str(hashed)
+            )
         )
     return entries

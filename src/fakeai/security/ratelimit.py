@@ -131,7 +131,12 @@ class RateLimiter:
         ):
             if bucket is not None and bucket.refill(now) < amount:
                 self._refuse(name, bucket, amount, identity, model, account)
-        for bucket, amount in ((account.rpm, 1), (account.tpm, tokens), (account.rpd, 1), (account.tpd, tokens)):
+        for bucket, amount in (
+            (account.rpm, 1),
+            (account.tpm, tokens),
+            (account.rpd, 1),
+            (account.tpd, tokens),
+        ):
             if bucket is not None:
                 bucket.level -= amount
         if limits.quota_tokens is not None:

@@ -3,21 +3,28 @@ ASGI mode). The middleware in server/middleware.py adds the OpenAI headers and t
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from fakeai.faults.inject import ResetConnection
 from fakeai.security.identity import identity_of
 from fakeai.server.exchange import SSE_HEADERS, Answer, Endpoint, EventStream
 
 
 class _StarletteExchange:
-    __slots__ = ("_request", "identity", "request_id")
+    __slots__ = ("_request", "identity", "path", "request_id")
 
     def __init__(self, request: Request) -> None:
         self._request = request
         self.request_id: str = request.state.request_id  # set by the OpenAIHeaders middleware
         self.identity = identity_of(request.scope)
+        self.path: str = request.scope["path"]
+
+    def note(self, model: str, fault: str | None) -> None:
+        self._request.scope["state"][NOTE_KEY] = (model, fault)  # read by the Journaling middleware
 
     def header(self, name: str) -> str | None:
         return self._request.headers.get(name)
@@ -32,11 +39,18 @@ class _StarletteExchange:
             pass
 
 
+#: Where an exchange's ``note`` goes in the scope's state.
+NOTE_KEY = "journal"
+
+
 def route(endpoint: Endpoint) -> Route:
     handler = endpoint.handler
 
     async def call(request: Request) -> Response:
-        reply = await handler(_StarletteExchange(request))
+        try:
+            reply = await handler(_StarletteExchange(request))
+        except ResetConnection:
+            return StreamingResponse(_reset())
         if isinstance(reply, EventStream):
             # Starlette cancels the iterator when the client disconnects; its cleanup then runs.
             headers = {**SSE_HEADERS, **reply.headers} if reply.headers else SSE_HEADERS
@@ -44,6 +58,12 @@ def route(endpoint: Endpoint) -> Route:
         return answer_response(reply)
 
     return Route(endpoint.path, call, methods=[endpoint.method])
+
+
+async def _reset() -> AsyncIterator[bytes]:
+    """Starts a response, then fails it: the server drops the connection (a fault's ``reset``)."""
+    raise ResetConnection("connection reset (injected fault)")
+    yield b""  # an async generator
 
 
 def answer_response(answer: Answer) -> Response:

@@ -34,8 +34,14 @@ class Exchange(Protocol):
     """One HTTP request as an endpoint sees it."""
 
     request_id: str
+    #: The request's path (``/v1/chat/completions``): what fault rules match on.
+    path: str
     #: The caller (security/identity.py): the project every stored object of this request belongs to.
     identity: Identity
+
+    def note(self, model: str, fault: str | None) -> None:
+        """What the request journal shows of it besides method, path and status (the control API)."""
+        ...
 
     def header(self, name: str) -> str | None:
         """A request header by lower-case name."""

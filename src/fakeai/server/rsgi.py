@@ -23,6 +23,8 @@ from granian.rsgi import HTTPProtocol, Scope
 from starlette.applications import Starlette
 
 from fakeai.errors import FakeAIError, ServerError
+from fakeai.faults.inject import ResetConnection
+from fakeai.faults.journal import Journal
 from fakeai.security.cors import Cors
 from fakeai.security.guard import Guard, bearer
 from fakeai.security.identity import ANONYMOUS
@@ -46,14 +48,19 @@ _SSE_HEADERS = [("content-type", SSE_CONTENT_TYPE), *SSE_HEADERS.items()]
 
 
 class _RSGIExchange:
-    __slots__ = ("_headers", "_limit", "_proto", "identity", "request_id")
+    __slots__ = ("_headers", "_limit", "_proto", "identity", "noted", "path", "request_id")
 
-    def __init__(self, headers: Any, proto: HTTPProtocol, limit: int) -> None:
+    def __init__(self, headers: Any, proto: HTTPProtocol, limit: int, path: str) -> None:
         self._headers = headers
         self._proto = proto
         self._limit = limit
         self.request_id = request_id_for(headers.get("x-request-id"))
-        self.identity = ANONYMOUS  # until API keys are configured (security/)
+        self.identity = ANONYMOUS  # unless API keys are configured: then the guard's (see _serve)
+        self.path = path
+        self.noted: tuple[str, str | None] | None = None
+
+    def note(self, model: str, fault: str | None) -> None:
+        self.noted = (model, fault)
 
     def header(self, name: str) -> str | None:
         return self._headers.get(name)
@@ -88,6 +95,7 @@ class RSGIFront:
         self.limit: int = state.settings.max_request_bytes
         self.guard: Guard | None = state.guard  # None: no keys, no check
         self.cors: Cors | None = Cors.of(state.settings.cors_origins)
+        self.journal: Journal = state.journal
         self.hot: dict[tuple[str, str], Handler] = {
             (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
         }
@@ -112,9 +120,24 @@ class RSGIFront:
 
     async def _serve(self, handler: Handler, scope: Scope, proto: HTTPProtocol) -> None:
         started = time.perf_counter()
+        exchange = _RSGIExchange(scope.headers, proto, self.limit, scope.path)
+        status = 200
+        try:
+            status = await self._reply(handler, scope, proto, exchange, started)
+        finally:
+            journal = self.journal
+            if journal.enabled:
+                model, fault = exchange.noted or (None, None)
+                journal.add(exchange.request_id, scope.method, scope.path, model, status, fault,
+                            time.perf_counter() - started, exchange.identity.project)  # fmt: skip
+
+    async def _reply(
+        self, handler: Handler, scope: Scope, proto: HTTPProtocol, exchange: _RSGIExchange, started: float
+    ) -> int:
+        """Authenticate, run the handler and send its reply; the status sent."""
         headers = scope.headers
-        exchange = _RSGIExchange(headers, proto, self.limit)
         guard = self.guard
+        reset = False
         try:
             if guard is not None:
                 key = bearer(headers.get("authorization"), headers.get("x-api-key") or headers.get("api-key"))
@@ -122,6 +145,8 @@ class RSGIFront:
             reply = await handler(exchange)
         except FakeAIError as exc:
             reply = Answer.error(exc)
+        except ResetConnection:
+            reply, reset = Answer(b""), True
         except Exception:
             log.exception("unhandled error on %s %s", scope.method, scope.path)
             reply = Answer.error(ServerError("The server had an error while processing your request."))
@@ -132,18 +157,22 @@ class RSGIFront:
         ]
         if self.cors is not None:
             common += self.cors.headers(headers.get("origin"))
+        if reset:  # a fault's dropped connection: a head, then the handler fails, and Granian aborts
+            proto.response_stream(200, [("content-type", JSON_CONTENT_TYPE), *common])
+            raise ResetConnection("connection reset (injected fault)")
         if isinstance(reply, Answer):
-            headers = [*reply.headers.items(), *common] if reply.headers else common
+            answer_headers = [*reply.headers.items(), *common] if reply.headers else common
             if reply.body:
-                headers.append(("content-type", JSON_CONTENT_TYPE))
-            proto.response_bytes(reply.status, headers, reply.body)
-            return
+                answer_headers.append(("content-type", JSON_CONTENT_TYPE))
+            proto.response_bytes(reply.status, answer_headers, reply.body)
+            return reply.status
         if reply.headers:
             common += reply.headers.items()
         if reply.push is not None:
             await _push(proto, reply.push, [*_SSE_HEADERS, *common])
         else:
             await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
+        return 200
 
 
 async def _push(proto: HTTPProtocol, push: Pushable, headers: list[tuple[str, str]]) -> None:
@@ -183,6 +212,8 @@ async def _stream(proto: HTTPProtocol, events: AsyncIterator[bytes], headers: li
     except asyncio.CancelledError:
         if not watcher.done():  # not ours: the server is shutting down
             raise
+    except ResetConnection:
+        raise  # a fault's dropped connection: Granian aborts the response
     except Exception:  # Granian's ProtocolClosed and friends: the client went away mid-send
         pass
     finally:

@@ -27,8 +27,8 @@ from fakeai.api.logprobs import chat_top_logprobs
 from fakeai.content.logprobs import LogprobSampler, choice_samplers
 from fakeai.content.text import Completion
 from fakeai.errors import NotFoundError
-from fakeai.server.sse import SSE_DONE
 from fakeai.security.identity import ANONYMOUS, Identity
+from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
 
 #: Up to this many characters of inline media, counting stays on the event loop (it reads headers only,

@@ -24,8 +24,8 @@ from fakeai.api.logprobs import completion_top_logprobs
 from fakeai.content.logprobs import choice_samplers
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
-from fakeai.server.sse import SSE_DONE, sse_event
 from fakeai.security.identity import ANONYMOUS, Identity
+from fakeai.server.sse import SSE_DONE, sse_event
 from fakeai.state import AppState
 
 _encode = msgspec.json.encode

@@ -1,0 +1,97 @@
+"""Pure ASGI middleware of the control features: the request journal, and fault rules on the routes that
+are not generation endpoints (those apply theirs after decoding the body, where the model is known:
+api/serving.py). The RSGI front journals its native endpoints itself (server/rsgi.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fakeai.errors import FakeAIError, InvalidRequestError
+from fakeai.faults.inject import InjectedError, ResetConnection, announce, sleep
+from fakeai.faults.rules import FAULT_HEADER, FaultContext
+from fakeai.security.identity import identity_of
+from fakeai.server.asgi import NOTE_KEY
+from fakeai.server.responses import error_response
+from fakeai.state import AppState
+
+
+class Journaling:
+    """One journal entry per HTTP request, when its response is complete (or fails)."""
+
+    def __init__(self, app: ASGIApp, state: AppState) -> None:
+        self.app = app
+        self.journal = state.journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            state = scope.get("state", {})
+            model, fault = state.get(NOTE_KEY) or (None, None)
+            took = time.perf_counter() - started
+            request_id, project = state.get("request_id", ""), identity_of(scope).project
+            self.journal.add(request_id, scope["method"], scope["path"], model, status, fault, took, project)
+
+
+class FaultGate:
+    """Fault rules and the ``x-fakeai-fault`` header on every path but ``skip`` (the generation endpoints)
+    and the control API's own: an injected error, added latency, or a dropped connection."""
+
+    def __init__(self, app: ASGIApp, state: AppState, skip: frozenset[str], prefix: str) -> None:
+        self.app = app
+        self.state = state
+        self.skip = skip
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults = self.state.faults
+        if (
+            scope["type"] != "http"
+            or not (faults.rules or faults.header)
+            or scope["path"] in self.skip
+            or scope["path"].startswith(self.prefix)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        identity = identity_of(scope)
+        method, path = scope["method"], scope["path"]
+        context = FaultContext(method, path, None, identity.project, identity.key_id, headers.get)
+        try:
+            action = faults.pick(context)
+        except (ValueError, TypeError) as exc:
+            error = InvalidRequestError(f"Invalid {FAULT_HEADER} header: {exc}", param=FAULT_HEADER)
+            await error_response(error)(scope, receive, send)
+            return
+        if action is None:
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        announce(action, method, path, state.get("request_id", ""))
+        state[NOTE_KEY] = (None, action.rule)
+        if action.latency_ms or action.ttft_ms:
+            await sleep(self.state.engine.clock, ((action.latency_ms or 0) + (action.ttft_ms or 0)) / 1000)
+        if action.kind == "error":
+            failure: FakeAIError = InjectedError(action)
+            await error_response(failure)(scope, receive, send)
+            return
+        if action.reset:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await asyncio.sleep(0)
+            raise ResetConnection(action.rule)
+        await self.app(scope, receive, send)
