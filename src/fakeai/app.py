@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.admin import routes as admin
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
 from fakeai.api.metrics import routes as metrics
@@ -43,7 +44,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, admin)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:

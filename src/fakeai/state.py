@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fakeai.catalog import Catalog
@@ -43,6 +44,8 @@ class AppState:
     #: Fault rules (faults/), set from the settings and the control API; and the request journal.
     faults: Faults = field(default_factory=lambda: Faults([], header=False))
     journal: Journal = field(default_factory=lambda: Journal(0))
+    #: What ``reset(["store"])`` calls: each stateful family registers how to forget what it holds.
+    store_resets: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
@@ -62,6 +65,26 @@ class AppState:
         state.journal = Journal(settings.journal_size)
         state.limiter = None if state.guard is None else state.guard.limiter
         return state
+
+    def reset(self, parts: Iterable[str]) -> None:
+        """Forget, between two tests: ``metrics``, ``journal``, ``rate_limits`` (every bucket full again,
+        failed-auth blocks lifted), ``prefix_cache`` (cached KV blocks not in use), ``store`` (every stored
+        object of every family), ``fault_counts`` (rules' request counts and the injected counts)."""
+        parts = set(parts)
+        if "metrics" in parts:
+            self.metrics.recorder.reset()
+        if "journal" in parts:
+            self.journal.clear()
+        if "rate_limits" in parts and self.guard is not None:
+            self.guard.limiter.reset()
+            self.guard.failures.reset()
+        if "prefix_cache" in parts:
+            self.engine.reset_prefix_cache()
+        if "store" in parts:
+            for forget in self.store_resets:
+                forget()
+        if "fault_counts" in parts:
+            self.faults.reset_counts()
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:
         """Count one API request's outcome (Dynamo's ``requests_total``) by its final HTTP status: call it
