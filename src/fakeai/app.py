@@ -25,6 +25,7 @@ from fakeai.api.system import routes as system
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
+from fakeai.faults.inject import ResetConnection
 from fakeai.metrics import CONTENT_TYPE
 from fakeai.security.cors import EXPOSED
 from fakeai.security.cors import MAX_AGE as CORS_MAX_AGE
@@ -182,5 +183,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ResetConnection):  # a fault's dropped connection: the server aborts the response
+        return error_response(ServerError("The connection was reset (injected fault)."))
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(ServerError("The server had an error while processing your request."))
