@@ -61,7 +61,7 @@ class FakeAI:
         return self.state.journal.entries(limit)
 
     def reset(self, *parts: str) -> None:
-        """Everything (metrics, journal, rate limits, prefix cache, stores, fault counts) or the parts named."""
+        """Forget everything (see ``AppState.reset``), or only the parts named."""
         from fakeai.api.admin.routes import RESET_PARTS
 
         self.state.reset(parts or RESET_PARTS)

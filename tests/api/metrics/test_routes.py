@@ -27,7 +27,7 @@ def test_prometheus_and_json_endpoints(make_app: Callable[..., Starlette]) -> No
     cluster = attach(app)
     cluster.request()
     with TestClient(app) as client:
-        # /metrics also carries FakeAI's own counters (fakeai:faults_injected_total, ...: api/metrics/control.py).
+        # /metrics also carries FakeAI's own counters (fakeai:faults_injected_total, ...).
         for path, first in (("/metrics", "vllm:"), ("/dynamo/metrics", "dynamo_frontend_"),
                             ("/dcgm/metrics", "DCGM_FI_")):  # fmt: skip
             response = client.get(path)
