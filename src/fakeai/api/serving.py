@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from fakeai.api.generation import Run, StepFrames, step_events
 from fakeai.errors import FakeAIError, InvalidRequestError
-from fakeai.faults.inject import InjectedError, ResetConnection, announce, broken_stream, sleep
+from fakeai.faults.inject import RESET_PROMISE, InjectedError, ResetConnection, announce, broken_stream, sleep
 from fakeai.faults.rules import FAULT_HEADER, Action, FaultContext
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
@@ -66,7 +66,10 @@ async def serve_generation(
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         if action is not None and (action.streams or action.ttft_ms):
             events = broken_stream(guarded(step_events(generation.run, frames), close), action, clock)
-            return EventStream(events, None, generation.headers)  # the pull form only: it can be broken
+            headers = generation.headers
+            if action.reset:  # a head promising more than comes: servers must drop the connection
+                headers = {**(headers or {}), "content-length": str(RESET_PROMISE)}
+            return EventStream(events, None, headers)  # the pull form only: it can be broken
         return EventStream(
             guarded(step_events(generation.run, frames), close),
             PushedStream(generation.run, frames, close),

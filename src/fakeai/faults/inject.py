@@ -73,6 +73,10 @@ class InjectedError(FakeAIError):
         return super().body()
 
 
+#: The body length a reset response's head promises (and never sends): servers then drop the connection.
+RESET_PROMISE = 1 << 20
+
+
 class ResetConnection(Exception):  # the name says what the transport does
     """Raised to drop the connection: the transport aborts the response instead of finishing it."""
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from fakeai.faults.inject import ResetConnection
+from fakeai.faults.inject import RESET_PROMISE, ResetConnection
 from fakeai.security.identity import identity_of
 from fakeai.server.exchange import SSE_HEADERS, Answer, Endpoint, EventStream
 
@@ -50,7 +50,7 @@ def route(endpoint: Endpoint) -> Route:
         try:
             reply = await handler(_StarletteExchange(request))
         except ResetConnection:
-            return StreamingResponse(_reset())
+            return StreamingResponse(_reset(), headers={"content-length": str(RESET_PROMISE)})
         if isinstance(reply, EventStream):
             # Starlette cancels the iterator when the client disconnects; its cleanup then runs.
             headers = {**SSE_HEADERS, **reply.headers} if reply.headers else SSE_HEADERS
@@ -61,9 +61,9 @@ def route(endpoint: Endpoint) -> Route:
 
 
 async def _reset() -> AsyncIterator[bytes]:
-    """Starts a response, then fails it: the server drops the connection (a fault's ``reset``)."""
+    """A byte of the promised body, then a failure: the server drops the connection (a fault's ``reset``)."""
+    yield b"{"
     raise ResetConnection("connection reset (injected fault)")
-    yield b""  # an async generator
 
 
 def answer_response(answer: Answer) -> Response:

@@ -4,13 +4,12 @@ api/serving.py). The RSGI front journals its native endpoints itself (server/rsg
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeai.errors import FakeAIError, InvalidRequestError
-from fakeai.faults.inject import InjectedError, ResetConnection, announce, sleep
+from fakeai.faults.inject import RESET_PROMISE, InjectedError, ResetConnection, announce, sleep
 from fakeai.faults.rules import FAULT_HEADER, FaultContext
 from fakeai.security.identity import identity_of
 from fakeai.server.asgi import NOTE_KEY
@@ -90,8 +89,9 @@ class FaultGate:
             failure: FakeAIError = InjectedError(action)
             await error_response(failure)(scope, receive, send)
             return
-        if action.reset:
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await asyncio.sleep(0)
+        if action.reset:  # a head promising a body that never comes, then the app fails: servers drop it
+            head = [(b"content-type", b"application/json"), (b"content-length", str(RESET_PROMISE).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": head})
+            await send({"type": "http.response.body", "body": b"{", "more_body": True})
             raise ResetConnection(action.rule)
         await self.app(scope, receive, send)

@@ -23,7 +23,7 @@ from granian.rsgi import HTTPProtocol, Scope
 from starlette.applications import Starlette
 
 from fakeai.errors import FakeAIError, ServerError
-from fakeai.faults.inject import ResetConnection
+from fakeai.faults.inject import RESET_PROMISE, ResetConnection
 from fakeai.faults.journal import Journal
 from fakeai.security.cors import Cors
 from fakeai.security.guard import Guard, bearer
@@ -157,9 +157,10 @@ class RSGIFront:
         ]
         if self.cors is not None:
             common += self.cors.headers(headers.get("origin"))
-        if reset:  # a fault's dropped connection: a head, then the handler fails, and Granian aborts
-            proto.response_stream(200, [("content-type", JSON_CONTENT_TYPE), *common])
-            raise ResetConnection("connection reset (injected fault)")
+        if reset:  # a fault's dropped connection: a head promising a body that never comes
+            head = [("content-type", JSON_CONTENT_TYPE), ("content-length", str(RESET_PROMISE)), *common]
+            await proto.response_stream(200, head).send_bytes(b"{")  # a byte: Granian then sends the head
+            return 200
         if isinstance(reply, Answer):
             answer_headers = [*reply.headers.items(), *common] if reply.headers else common
             if reply.body:
@@ -212,8 +213,6 @@ async def _stream(proto: HTTPProtocol, events: AsyncIterator[bytes], headers: li
     except asyncio.CancelledError:
         if not watcher.done():  # not ours: the server is shutting down
             raise
-    except ResetConnection:
-        raise  # a fault's dropped connection: Granian aborts the response
     except Exception:  # Granian's ProtocolClosed and friends: the client went away mid-send
         pass
     finally:
