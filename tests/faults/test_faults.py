@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import openai
@@ -39,7 +40,7 @@ def statuses(fakeai: FakeAI) -> list[int]:
             "trigger": {"sequence": [429, 429, 200]},
             "action": {"retry_after_ms": 250},
         }
-    ]  # fmt: skip
+    ]
 )
 def test_the_sdk_retry_recovers_from_429_429_200_reading_retry_after(
     fakeai: FakeAI, slept: list[float]
@@ -63,8 +64,11 @@ def test_a_header_breaks_one_request_in_openai_and_provider_shapes(fakeai: FakeA
         "/v1/chat/completions", json=CHAT, headers={"x-fakeai-fault": "status=529,provider=anthropic"}
     )
     assert anthropic.status_code == 529
-    assert anthropic.json() == {"type": "error", "error": {"type": "overloaded_error", "message": anthropic.json()[
-        "error"]["message"]}}  # fmt: skip
+    error = anthropic.json()["error"]
+    assert anthropic.json() == {
+        "type": "error",
+        "error": {"type": "overloaded_error", "message": error["message"]},
+    }
     vllm = fakeai.http.get("/v1/models", headers={"x-fakeai-fault": "status=400;provider=vllm;message=nope"})
     assert vllm.status_code == 400 and vllm.json() == {
         "object": "error", "message": "nope", "type": "invalid_request_error", "param": None, "code": 400
@@ -159,7 +163,7 @@ def test_a_stall_mid_stream(fakeai: FakeAI) -> None:
         **CHAT, stream=True, extra_headers={"x-fakeai-fault": "stall_after_chunks=3,stall_ms=200"}
     )
     stamps = [time.perf_counter() for _ in stream]
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert len(stamps) >= 10 and gaps.index(max(gaps)) == 2 and max(gaps) >= 0.19
 
 
@@ -202,7 +206,7 @@ def test_a_connection_reset_fails_the_response_after_its_head(make_app) -> None:
     from starlette.testclient import TestClient
 
     # In process, the app's failure after the response head reaches the test client as the exception itself;
-    # tests/live/test_faults_live.py shows real servers dropping the connection (the SDK's APIConnectionError).
+    # tests/live/test_faults_live.py shows real servers dropping the connection (APIConnectionError).
     with TestClient(make_app(), raise_server_exceptions=True) as http:
         client = openai.OpenAI(
             api_key="sk-x", base_url=f"{http.base_url}/v1", http_client=http, max_retries=0
