@@ -30,9 +30,11 @@ def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | N
     s = settings
     latency, profile = _latency(s)
     max_num_seqs, max_batched = s.max_num_seqs, s.max_num_batched_tokens
+    chunked_prefill = True
     if isinstance(latency, ProfileLatency):
         max_num_seqs = max_num_seqs or latency.data.engine.max_num_seqs
         max_batched = max_batched or latency.data.engine.max_num_batched_tokens
+        chunked_prefill = latency.data.engine.chunked_prefill
     config = WorkerConfig(
         num_gpu_blocks=s.num_gpu_blocks or profile.num_gpu_blocks(s.block_size, s.gpu_memory_utilization),
         block_size=s.block_size,
@@ -40,6 +42,7 @@ def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | N
         max_num_batched_tokens=max_batched,
         max_waiting=s.max_waiting_requests,
         max_model_len=s.max_model_len,
+        chunked_prefill=chunked_prefill,
     )
     gpu = profile.gpu_spec(s.block_size)
     observer = observer or NullObserver()
