@@ -32,7 +32,7 @@ from fakeai.security.cors import MAX_AGE as CORS_MAX_AGE
 from fakeai.security.guard import ADMIN_PREFIX
 from fakeai.server import asgi
 from fakeai.server.auth import Authenticate
-from fakeai.server.control import FaultGate, Journaling
+from fakeai.server.control import Control
 from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
@@ -119,11 +119,11 @@ def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middlewa
                 max_age=CORS_MAX_AGE,
             ),
         )
-    if state.journal.enabled:
-        chain.append(Middleware(Journaling, state=state))
     if state.guard is not None:
-        chain.append(Middleware(Authenticate, guard=state.guard, self_counting=self_counting))
-    chain.append(Middleware(FaultGate, state=state, skip=self_counting, prefix=ADMIN_PREFIX))
+        chain.append(
+            Middleware(Authenticate, guard=state.guard, self_counting=self_counting, journal=state.journal)
+        )
+    chain.append(Middleware(Control, state=state, skip=self_counting, prefix=ADMIN_PREFIX))
     chain.append(Middleware(BodyLimit, limit=settings.max_request_bytes))
     return chain
 

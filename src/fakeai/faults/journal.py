@@ -47,7 +47,10 @@ class Journal:
         rows = list(self._entries)
         if limit is not None:
             rows = rows[-limit:] if limit > 0 else []
-        return [dict(zip(_FIELDS, row, strict=True)) for row in rows]
+        found = [dict(zip(_FIELDS, row, strict=True)) for row in rows]
+        for entry in found:
+            entry["duration_ms"] = round(entry["duration_ms"] * 1000, 3)  # stored in seconds: cheaper
+        return found
 
     def clear(self) -> None:
         self._entries.clear()

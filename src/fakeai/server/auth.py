@@ -4,9 +4,12 @@ its native endpoints (server/rsgi.py)."""
 
 from __future__ import annotations
 
+import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakeai.errors import FakeAIError
+from fakeai.faults.journal import Journal
 from fakeai.security.guard import Guard, bearer
 from fakeai.security.identity import SCOPE_KEY
 from fakeai.server.responses import error_response
@@ -23,10 +26,11 @@ class Authenticate:
     which knows the prompt's tokens; every other path takes one request from the key's model-less bucket
     here, and its response carries the ``x-ratelimit-*`` headers."""
 
-    def __init__(self, app: ASGIApp, guard: Guard, self_counting: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, guard: Guard, self_counting: frozenset[str], journal: Journal) -> None:
         self.app = app
         self.guard = guard
         self.self_counting = self_counting
+        self.journal = journal  # refusals are journaled here: the Control middleware sits inside this one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or not self.guard.needs_key(scope["path"]):
@@ -39,11 +43,16 @@ class Authenticate:
             elif name in (b"x-api-key", b"api-key"):
                 api_key = value.decode("latin-1")
         guard = self.guard
+        started = time.perf_counter()
         try:
             identity = await guard.authenticate(bearer(authorization, api_key), client_of(scope))
             found = None if scope["path"] in self.self_counting else guard.limiter.admit(identity, "", 0)
         except FakeAIError as exc:
             await error_response(exc)(scope, receive, send)
+            if self.journal.enabled:
+                state, took = scope.get("state", {}), time.perf_counter() - started
+                request_id, method, path = state.get("request_id", ""), scope["method"], scope["path"]
+                self.journal.add(request_id, method, path, None, exc.status, None, took, "")
             return
         scope.setdefault("state", {})[SCOPE_KEY] = identity
         if not found:

@@ -1,6 +1,7 @@
-"""Pure ASGI middleware of the control features: the request journal, and fault rules on the routes that
-are not generation endpoints (those apply theirs after decoding the body, where the model is known:
-api/serving.py). The RSGI front journals its native endpoints itself (server/rsgi.py)."""
+"""Pure ASGI middleware of the control features in one layer (a layer costs every request): the request
+journal, and fault rules on the routes that are not generation endpoints (those apply theirs after decoding
+the body, where the model is known: api/serving.py). The RSGI front journals its native endpoints itself
+(server/rsgi.py)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,24 @@ from fakeai.server.responses import error_response
 from fakeai.state import AppState
 
 
-class Journaling:
-    """One journal entry per HTTP request, when its response is complete (or fails)."""
+class Control:
+    """Fault rules and the ``x-fakeai-fault`` header on every path but ``skip`` (the generation endpoints,
+    which apply theirs after decoding the body) and the control API's own: an injected error, added
+    latency, or a dropped connection. And one journal entry per request when its response is complete."""
 
-    def __init__(self, app: ASGIApp, state: AppState) -> None:
+    def __init__(self, app: ASGIApp, state: AppState, skip: frozenset[str], prefix: str) -> None:
         self.app = app
+        self.state = state
         self.journal = state.journal
+        self.skip = skip
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not self.journal.enabled:
+            await self._faults(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500  # unless a response starts
@@ -38,30 +47,18 @@ class Journaling:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_watch)
+            await self._faults(scope, receive, send_and_watch)
         finally:
-            state = scope.get("state", {})
+            state = scope["state"]
             model, fault = state.get(NOTE_KEY) or (None, None)
             took = time.perf_counter() - started
             request_id, project = state.get("request_id", ""), identity_of(scope).project
             self.journal.add(request_id, scope["method"], scope["path"], model, status, fault, took, project)
 
-
-class FaultGate:
-    """Fault rules and the ``x-fakeai-fault`` header on every path but ``skip`` (the generation endpoints)
-    and the control API's own: an injected error, added latency, or a dropped connection."""
-
-    def __init__(self, app: ASGIApp, state: AppState, skip: frozenset[str], prefix: str) -> None:
-        self.app = app
-        self.state = state
-        self.skip = skip
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _faults(self, scope: Scope, receive: Receive, send: Send) -> None:
         faults = self.state.faults
         if (
-            scope["type"] != "http"
-            or not (faults.rules or faults.header)
+            not (faults.rules or faults.header)
             or scope["path"] in self.skip
             or scope["path"].startswith(self.prefix)
         ):
