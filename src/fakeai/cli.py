@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server = commands.add_parser("server", help="run the API server")
     _add_setting_flags(server)
+    hash_key = commands.add_parser("hash-key", help="print the argon2 hash of an API key, for a keys file")
+    hash_key.add_argument("key", help="the API key")
     for name, help_text in (
         ("status", "readiness, per-model latency percentiles and per-worker load of a running server"),
         ("metrics", "print a running server's metrics (Prometheus text, or the JSON summary)"),
@@ -84,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         from fakeai.server.runner import serve  # the HTTP servers are imported only to serve
 
         serve(settings)
+        return 0
+    if args.command == "hash-key":
+        from fakeai.security.keys import hash_key
+
+        print(hash_key(args.key))
         return 0
     from fakeai import remote
 

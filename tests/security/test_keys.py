@@ -164,3 +164,16 @@ def test_each_cli_key_is_a_project_of_its_own() -> None:
     assert KEY not in repr(first.identity)  # the identity names the key by id, never the key
     with pytest.raises(ValueError, match="twice"):
         load_keys([KEY, KEY], None, "tier-1")
+
+
+def test_the_cli_repeats_keys_and_rules_and_hashes_a_key(capsys: pytest.CaptureFixture[str]) -> None:
+    from fakeai.cli import build_parser, main, settings_from_args
+
+    args = build_parser().parse_args(
+        ["server", "--api-key", KEY, "--api-key", OTHER, "--faults", '{"action": {"status": 500}}']
+    )
+    settings = settings_from_args(args)
+    assert settings.api_key == [KEY, OTHER] and settings.faults == [{"action": {"status": 500}}]
+    assert main(["hash-key", KEY]) == 0
+    hashed = capsys.readouterr().out.strip()
+    assert hashed.startswith("$argon2id$") and PasswordHasher().verify(hashed, KEY)
