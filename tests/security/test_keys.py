@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from fakeai import Settings, create_app
 from fakeai.engine.clock import VirtualClock
 from fakeai.security.guard import MISSING_KEY
+from fakeai.security.identity import identity_of
 from fakeai.security.keys import load_keys
 from fakeai.testing import FakeAI
 
@@ -177,3 +178,21 @@ def test_the_cli_repeats_keys_and_rules_and_hashes_a_key(capsys: pytest.CaptureF
     assert main(["hash-key", KEY]) == 0
     hashed = capsys.readouterr().out.strip()
     assert hashed.startswith("$argon2id$") and PasswordHasher().verify(hashed, KEY)
+
+
+def test_a_websocket_without_a_key_is_refused_before_its_handshake() -> None:
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    async def echo(socket: WebSocket) -> None:
+        await socket.accept()
+        await socket.send_text(identity_of(socket.scope).project)
+        await socket.close()
+
+    app = create_app(Settings(api_key=[KEY]))
+    app.router.routes.append(WebSocketRoute("/v1/realtime", echo))
+    with TestClient(app) as http:
+        with pytest.raises(WebSocketDisconnect), http.websocket_connect("/v1/realtime"):
+            pass
+        with http.websocket_connect("/v1/realtime", headers={"authorization": f"Bearer {KEY}"}) as socket:
+            assert socket.receive_text().startswith("proj_")

@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from fakeai import Settings, create_app
 from fakeai.security.identity import Identity
+from fakeai.server import asgi
 from fakeai.server.exchange import Answer, Endpoint, Exchange, Reply
 from fakeai.server.rsgi import RSGIFront
 from tests.server.test_rsgi_front import Headers, Proto
@@ -89,3 +90,19 @@ async def test_a_chat_answer_has_the_same_limit_and_cors_headers_as_on_the_asgi_
     assert [(e["path"], e["model"], e["status"]) for e in journal] == [
         ("/v1/chat/completions", "gpt-4o-mini", 200)
     ]
+
+
+def test_keys_resolve_to_one_project_each_on_the_asgi_app_too() -> None:
+    """No stored family is on this branch yet: isolation is checked where it starts, at the identity
+    every Exchange carries (stored families key every object by ``identity.project``)."""
+
+    async def who(exchange: Exchange) -> Reply:
+        return Answer.json({"project": exchange.identity.project, "key_id": exchange.identity.key_id})
+
+    app = create_app(settings())
+    app.router.routes.append(asgi.route(Endpoint("POST", "/v1/who", who)))
+    with TestClient(app) as http:
+        seen = [http.post("/v1/who", headers={"authorization": f"Bearer {key}"}).json() for key in KEYS]
+        assert http.post("/v1/who").status_code == 401
+    assert seen[0]["project"] != seen[1]["project"] and all(s["key_id"].startswith("key_") for s in seen)
+    assert [e["status"] for e in app.state.fakeai.journal.entries()] == [200, 200, 401]

@@ -33,7 +33,11 @@ class Authenticate:
         self.journal = journal  # refusals are journaled here: the Control middleware sits inside this one
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not self.guard.needs_key(scope["path"]):
+        kind = scope["type"]
+        if kind == "websocket" and self.guard.needs_key(scope["path"]):
+            await self._websocket(scope, receive, send)
+            return
+        if kind != "http" or scope["method"] == "OPTIONS" or not self.guard.needs_key(scope["path"]):
             await self.app(scope, receive, send)
             return
         authorization = api_key = None
@@ -66,3 +70,17 @@ class Authenticate:
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket (realtime) is refused before its handshake completes without a right key."""
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization")
+        api_key = headers.get(b"x-api-key") or headers.get(b"api-key")
+        key = bearer(authorization and authorization.decode("latin-1"), api_key and api_key.decode("latin-1"))
+        try:
+            identity = await self.guard.authenticate(key, client_of(scope))
+        except FakeAIError:
+            await send({"type": "websocket.close", "code": 1008})  # policy violation: HTTP 403 to the client
+            return
+        scope.setdefault("state", {})[SCOPE_KEY] = identity
+        await self.app(scope, receive, send)
