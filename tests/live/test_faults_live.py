@@ -45,6 +45,6 @@ def test_a_reset_drops_the_connection_and_keys_are_enforced(server: str) -> None
         raw = client.chat.completions.with_raw_response.create(
             **CHAT, extra_headers={"origin": "http://a.test"}
         )
-        assert raw.headers["x-ratelimit-remaining-requests"] == "499"
+        assert int(raw.headers["x-ratelimit-remaining-requests"]) < 500  # it refills at 500 per minute
         assert "x-ratelimit-remaining-tokens" in raw.headers["access-control-expose-headers"]
         assert client.chat.completions.create(**CHAT).choices  # the server is still fine

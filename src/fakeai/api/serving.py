@@ -7,6 +7,7 @@ Written against ``Exchange`` (server/exchange.py), so the ASGI routes and the RS
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -37,31 +38,58 @@ async def serve_generation(
     wire_type: type,
     create: Callable[..., Awaitable[Generation]],
 ) -> Reply:
-    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``)."""
+    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``). The request's outcome
+    goes to the metrics and the journal once, when its response is complete."""
+    started = time.perf_counter()
     clock = state.engine.clock
     arrival = clock.now()  # TTFT counts from here, as the client's does
     model, stream = "unknown", False
     action: Action | None = None
     faults = state.faults
+
+    def outcome(status: int) -> None:
+        state.request_outcome(model, endpoint, stream, status)
+        journal = state.journal
+        if journal.enabled:
+            fault = None if action is None else action.rule
+            took = time.perf_counter() - started
+            journal.add(
+                exchange.request_id,
+                "POST",
+                exchange.path,
+                model,
+                status,
+                fault,
+                took,
+                exchange.identity.project,
+            )
+
     try:
         body = decode_json(await exchange.body(), wire_type)
         model, stream = body.model, bool(body.stream)
-        exchange.note(model, None)
         if faults.rules or (faults.header and exchange.header(FAULT_HEADER)):
             action = await before(exchange, state, model)
         generation = await create(body, exchange.request_id, arrival, identity=exchange.identity)
+    except InjectedError as exc:
+        action = exc.action
+        outcome(exc.status)
+        raise
     except FakeAIError as exc:
-        state.request_outcome(model, endpoint, stream, exc.status)
+        outcome(exc.status)
+        raise
+    except ResetConnection as exc:
+        action = exc.action
+        outcome(200)  # the head a reset sends
         raise
     except Exception:
-        state.request_outcome(model, endpoint, stream, 500)
+        outcome(500)
         raise
 
     if stream:
 
         def close(status: int) -> None:
             generation.run.abort()
-            state.request_outcome(model, endpoint, True, status)
+            outcome(status)
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         if action is not None and (action.streams or action.ttft_ms):
@@ -79,7 +107,7 @@ async def serve_generation(
         await sleep(clock, action.ttft_ms / 1000)
     answer = await _unless_disconnected(exchange, generation)
     answer.headers = generation.headers
-    state.request_outcome(model, endpoint, False, answer.status)
+    outcome(answer.status)
     return answer
 
 
@@ -95,13 +123,12 @@ async def before(exchange: Exchange, state: AppState, model: str) -> Action | No
     if action is None:
         return None
     announce(action, "POST", exchange.path, exchange.request_id)
-    exchange.note(model, action.rule)
     if action.latency_ms:
         await sleep(state.engine.clock, action.latency_ms / 1000)
     if action.kind == "error":
         raise InjectedError(action)
     if action.reset and not action.streams:
-        raise ResetConnection(action.rule)
+        raise ResetConnection(action)
     return action
 
 

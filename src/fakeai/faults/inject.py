@@ -59,6 +59,7 @@ class InjectedError(FakeAIError):
             headers["retry-after"] = str(max(0, math.ceil(retry / 1000)))
             headers["retry-after-ms"] = str(int(retry))
         super().__init__(action.message or message, code=action.code or code, headers=headers)
+        self.action = action
         self.status = status  # type: ignore[misc]
         self.type = action.type or kind  # type: ignore[misc]
         self.provider = action.provider
@@ -79,6 +80,10 @@ RESET_PROMISE = 1 << 20
 
 class ResetConnection(Exception):  # the name says what the transport does
     """Raised to drop the connection: the transport aborts the response instead of finishing it."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"connection reset (injected fault {action.rule})")
+        self.action = action
 
 
 def announce(action: Action, method: str, path: str, request_id: str) -> None:
@@ -126,7 +131,7 @@ async def broken_stream(events: AsyncIterator[bytes], action: Action, clock: Clo
                 if action.cut_after_ms is not None and (clock.now() - started) * 1000 >= action.cut_after_ms:
                     return
                 if action.reset and sent >= (action.reset_after_chunks or 0):
-                    raise ResetConnection(action.rule)
+                    raise ResetConnection(action)
                 if (
                     not stalled
                     and action.stall_after_chunks is not None

@@ -23,9 +23,6 @@ class _StarletteExchange:
         self.identity = identity_of(request.scope)
         self.path: str = request.scope["path"]
 
-    def note(self, model: str, fault: str | None) -> None:
-        self._request.scope["state"][NOTE_KEY] = (model, fault)  # read by the Journaling middleware
-
     def header(self, name: str) -> str | None:
         return self._request.headers.get(name)
 
@@ -39,18 +36,14 @@ class _StarletteExchange:
             pass
 
 
-#: Where an exchange's ``note`` goes in the scope's state.
-NOTE_KEY = "journal"
-
-
 def route(endpoint: Endpoint) -> Route:
     handler = endpoint.handler
 
     async def call(request: Request) -> Response:
         try:
             reply = await handler(_StarletteExchange(request))
-        except ResetConnection:
-            return StreamingResponse(_reset(), headers={"content-length": str(RESET_PROMISE)})
+        except ResetConnection as exc:
+            return StreamingResponse(_reset(exc), headers={"content-length": str(RESET_PROMISE)})
         if isinstance(reply, EventStream):
             # Starlette cancels the iterator when the client disconnects; its cleanup then runs.
             headers = {**SSE_HEADERS, **reply.headers} if reply.headers else SSE_HEADERS
@@ -60,10 +53,10 @@ def route(endpoint: Endpoint) -> Route:
     return Route(endpoint.path, call, methods=[endpoint.method])
 
 
-async def _reset() -> AsyncIterator[bytes]:
+async def _reset(exc: ResetConnection) -> AsyncIterator[bytes]:
     """A byte of the promised body, then a failure: the server drops the connection (a fault's ``reset``)."""
     yield b"{"
-    raise ResetConnection("connection reset (injected fault)")
+    raise exc
 
 
 def answer_response(answer: Answer) -> Response:

@@ -13,15 +13,15 @@ from fakeai.errors import FakeAIError, InvalidRequestError
 from fakeai.faults.inject import RESET_PROMISE, InjectedError, ResetConnection, announce, sleep
 from fakeai.faults.rules import FAULT_HEADER, FaultContext
 from fakeai.security.identity import identity_of
-from fakeai.server.asgi import NOTE_KEY
 from fakeai.server.responses import error_response
 from fakeai.state import AppState
 
 
 class Control:
-    """Fault rules and the ``x-fakeai-fault`` header on every path but ``skip`` (the generation endpoints,
-    which apply theirs after decoding the body) and the control API's own: an injected error, added
-    latency, or a dropped connection. And one journal entry per request when its response is complete."""
+    """On every path but ``skip`` (the generation endpoints, which journal their own outcome and apply
+    their faults after decoding the body: api/serving.py) and the control API's own: fault rules and the
+    ``x-fakeai-fault`` header (an injected error, added latency, or a dropped connection), and one journal
+    entry per request when its response is complete."""
 
     def __init__(self, app: ASGIApp, state: AppState, skip: frozenset[str], prefix: str) -> None:
         self.app = app
@@ -31,14 +31,12 @@ class Control:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.skip:
             await self.app(scope, receive, send)
-            return
-        if not self.journal.enabled:
-            await self._faults(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500  # unless a response starts
+        fault: list[str] = []
 
         async def send_and_watch(message: Message) -> None:
             nonlocal status
@@ -47,21 +45,22 @@ class Control:
             await send(message)
 
         try:
-            await self._faults(scope, receive, send_and_watch)
+            await self._faults(scope, receive, send_and_watch, fault)
         finally:
-            state = scope["state"]
-            model, fault = state.get(NOTE_KEY) or (None, None)
-            took = time.perf_counter() - started
-            request_id, project = state.get("request_id", ""), identity_of(scope).project
-            self.journal.add(request_id, scope["method"], scope["path"], model, status, fault, took, project)
+            if self.journal.enabled:
+                state = scope.get("state", {})
+                took = time.perf_counter() - started
+                request_id, project = state.get("request_id", ""), identity_of(scope).project
+                rule = fault[0] if fault else None
+                self.journal.add(
+                    request_id, scope["method"], scope["path"], None, status, rule, took, project
+                )
 
-    async def _faults(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _faults(self, scope: Scope, receive: Receive, send: Send, fault: list[str]) -> None:
+        """Runs the app, unless a fault rule (or the request's header) says otherwise; ``fault`` gets the
+        rule's id when one is injected."""
         faults = self.state.faults
-        if (
-            not (faults.rules or faults.header)
-            or scope["path"] in self.skip
-            or scope["path"].startswith(self.prefix)
-        ):
+        if not (faults.rules or faults.header) or scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
@@ -77,9 +76,8 @@ class Control:
         if action is None:
             await self.app(scope, receive, send)
             return
-        state = scope.setdefault("state", {})
-        announce(action, method, path, state.get("request_id", ""))
-        state[NOTE_KEY] = (None, action.rule)
+        announce(action, method, path, scope.get("state", {}).get("request_id", ""))
+        fault.append(action.rule)
         if action.latency_ms or action.ttft_ms:
             await sleep(self.state.engine.clock, ((action.latency_ms or 0) + (action.ttft_ms or 0)) / 1000)
         if action.kind == "error":
@@ -90,5 +88,5 @@ class Control:
             head = [(b"content-type", b"application/json"), (b"content-length", str(RESET_PROMISE).encode())]
             await send({"type": "http.response.start", "status": 200, "headers": head})
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
-            raise ResetConnection(action.rule)
+            raise ResetConnection(action)
         await self.app(scope, receive, send)

@@ -39,10 +39,6 @@ class Exchange(Protocol):
     #: The caller (security/identity.py): the project every stored object of this request belongs to.
     identity: Identity
 
-    def note(self, model: str, fault: str | None) -> None:
-        """What the request journal shows of it besides method, path and status (the control API)."""
-        ...
-
     def header(self, name: str) -> str | None:
         """A request header by lower-case name."""
         ...

@@ -48,7 +48,7 @@ _SSE_HEADERS = [("content-type", SSE_CONTENT_TYPE), *SSE_HEADERS.items()]
 
 
 class _RSGIExchange:
-    __slots__ = ("_headers", "_limit", "_proto", "identity", "noted", "path", "request_id")
+    __slots__ = ("_headers", "_limit", "_proto", "identity", "path", "request_id")
 
     def __init__(self, headers: Any, proto: HTTPProtocol, limit: int, path: str) -> None:
         self._headers = headers
@@ -57,10 +57,6 @@ class _RSGIExchange:
         self.request_id = request_id_for(headers.get("x-request-id"))
         self.identity = ANONYMOUS  # unless API keys are configured: then the guard's (see _serve)
         self.path = path
-        self.noted: tuple[str, str | None] | None = None
-
-    def note(self, model: str, fault: str | None) -> None:
-        self.noted = (model, fault)
 
     def header(self, name: str) -> str | None:
         return self._headers.get(name)
@@ -119,29 +115,16 @@ class RSGIFront:
         await asgi_over_rsgi(self.app, scope, proto, self._lifespan.state)
 
     async def _serve(self, handler: Handler, scope: Scope, proto: HTTPProtocol) -> None:
+        """Authenticate, run the handler and send its reply. The handler journals its own outcome
+        (api/serving.py); a refused key is journaled here."""
         started = time.perf_counter()
-        exchange = _RSGIExchange(scope.headers, proto, self.limit, scope.path)
-        status = 200
-        try:
-            status = await self._reply(handler, scope, proto, exchange, started)
-        finally:
-            journal = self.journal
-            if journal.enabled:
-                model, fault = exchange.noted or (None, None)
-                journal.add(exchange.request_id, scope.method, scope.path, model, status, fault,
-                            time.perf_counter() - started, exchange.identity.project)  # fmt: skip
-
-    async def _reply(
-        self, handler: Handler, scope: Scope, proto: HTTPProtocol, exchange: _RSGIExchange, started: float
-    ) -> int:
-        """Authenticate, run the handler and send its reply; the status sent."""
         headers = scope.headers
+        exchange = _RSGIExchange(headers, proto, self.limit, scope.path)
         guard = self.guard
         reset = False
         try:
             if guard is not None:
-                key = bearer(headers.get("authorization"), headers.get("x-api-key") or headers.get("api-key"))
-                exchange.identity = await guard.authenticate(key, scope.client.rpartition(":")[0])
+                await self._authenticate(guard, scope, exchange, started)
             reply = await handler(exchange)
         except FakeAIError as exc:
             reply = Answer.error(exc)
@@ -160,20 +143,34 @@ class RSGIFront:
         if reset:  # a fault's dropped connection: a head promising a body that never comes
             head = [("content-type", JSON_CONTENT_TYPE), ("content-length", str(RESET_PROMISE)), *common]
             await proto.response_stream(200, head).send_bytes(b"{")  # a byte: Granian then sends the head
-            return 200
+            return
         if isinstance(reply, Answer):
             answer_headers = [*reply.headers.items(), *common] if reply.headers else common
             if reply.body:
                 answer_headers.append(("content-type", JSON_CONTENT_TYPE))
             proto.response_bytes(reply.status, answer_headers, reply.body)
-            return reply.status
+            return
         if reply.headers:
             common += reply.headers.items()
         if reply.push is not None:
             await _push(proto, reply.push, [*_SSE_HEADERS, *common])
         else:
             await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
-        return 200
+
+    async def _authenticate(
+        self, guard: Guard, scope: Scope, exchange: _RSGIExchange, started: float
+    ) -> None:
+        headers = scope.headers
+        key = bearer(headers.get("authorization"), headers.get("x-api-key") or headers.get("api-key"))
+        try:
+            exchange.identity = await guard.authenticate(key, scope.client.rpartition(":")[0])
+        except FakeAIError as exc:
+            if self.journal.enabled:
+                took = time.perf_counter() - started
+                self.journal.add(
+                    exchange.request_id, scope.method, scope.path, None, exc.status, None, took, ""
+                )
+            raise
 
 
 async def _push(proto: HTTPProtocol, push: Pushable, headers: list[tuple[str, str]]) -> None:
