@@ -17,11 +17,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeai.api.admin import routes as admin
+from fakeai.api.audio import routes as audio
+from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.conversations import routes as conversations
+from fakeai.api.dashboard import routes as dashboard
+from fakeai.api.files import routes as files
+from fakeai.api.fine_tuning import routes as fine_tuning
+from fakeai.api.images import routes as images
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
+from fakeai.api.organization import routes as organization
+from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
+from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
@@ -44,8 +54,24 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, admin)
+_ENDPOINT_FAMILIES = (chat, completions, responses)
+_ROUTE_FAMILIES = (
+    system,
+    models,
+    vllm,
+    metrics,
+    dashboard,
+    organization,
+    images,
+    audio,
+    files,
+    batches,
+    vector_stores,
+    fine_tuning,
+    responses,
+    conversations,
+    admin,
+)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -77,12 +103,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
+        await state.jobs.resume()  # unfinished batches and jobs continue from the store
         try:
             yield
         finally:
             stop.set()
             for exporter in exporters:
                 await exporter.stop()
+            state.media.close()
+            await state.jobs.stop()
+            await state.store.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

@@ -96,9 +96,10 @@ class Settings(BaseSettings):
     )
 
     served_model_name: str = Field(
-        "fakeai",
-        description="model_name label of per-engine metrics that belong to no one model (vLLM's first "
-        "--served-model-name); per-request metrics carry each request's model.",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        description="The model the simulated engine serves, as vLLM's first --served-model-name: it leads "
+        "/v1/models and labels the per-engine metrics (KV-cache usage, iteration tokens); per-request "
+        "metrics carry each request's model.",
     )
 
     # Cluster
@@ -171,6 +172,56 @@ class Settings(BaseSettings):
         True, description="Honour the x-fakeai-fault request header (one request's own fault)."
     )
     journal_size: int = Field(1000, ge=0, description="Recent requests the control API's journal keeps.")
+    # Media (images and audio families: api/images, api/audio)
+    media_threads: int = Field(
+        1, ge=1, le=64, description="Threads rendering images and audio, off the event loop."
+    )
+    media_queue: int = Field(
+        64, ge=1, description="Renders that may wait for a media thread; more get 429 with Retry-After."
+    )
+    public_base_url: str | None = Field(
+        None,
+        description="Base of the image URLs FakeAI hands out, e.g. https://fakeai.example.com behind a proxy "
+        "(default: the request's own scheme and host).",
+    )
+    image_url_ttl_s: float = Field(
+        3600.0, gt=0, description="Seconds an image URL stays valid (OpenAI: 1 h)."
+    )
+    image_store_mb: int = Field(
+        256, ge=1, description="Memory for images behind URLs; the oldest go first when it is full."
+    )
+
+    # Stored state (store/: files, uploads, batches, fine-tuning, vector stores; docs/store.md)
+    store: str = Field(
+        "memory",
+        description="Where stored objects live: memory (default, lost at exit) or sqlite:PATH (survives "
+        "a kill -9 and a restart; file bytes in PATH.files/).",
+    )
+    store_max_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=0,
+        description="Cap on everything stored (file bytes and objects; 0: none); past it writes get 400 "
+        "storage_limit_exceeded.",
+    )
+    max_file_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest single File (OpenAI's 512 MB); bodies are also capped by max_request_bytes.",
+    )
+    batch_concurrency: int = Field(
+        64, ge=1, le=4096, description="Lines of one batch in flight on the engine at once."
+    )
+    batch_window_s: float = Field(
+        86400.0,
+        gt=0,
+        description="Simulated seconds a batch may run (its 24h completion_window; scaled by time_scale) "
+        "before it expires.",
+    )
+    fine_tuning_s: float = Field(
+        10.0,
+        gt=0,
+        description="Simulated seconds a fine-tuning job trains, whatever its size (scaled by time_scale).",
+    )
 
     @field_validator("latency_model")
     @classmethod
@@ -192,6 +243,13 @@ class Settings(BaseSettings):
         if value not in profile_names():
             raise ValueError(f"hardware_profile must be one of {', '.join(profile_names())}; got {value!r}")
         return value
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value == "memory" or (value.startswith("sqlite:") and value.removeprefix("sqlite:")):
+            return value
+        raise ValueError(f"store must be memory or sqlite:PATH; got {value!r}")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from fakeai.api.renders import RenderPool
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
@@ -13,13 +15,18 @@ from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
 from fakeai.faults.journal import Journal
 from fakeai.faults.rules import Faults
+from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
+from fakeai.metrics.control import control_families
 from fakeai.metrics.recorder import error_type_for_status
+from fakeai.metrics.stored import store_families
+from fakeai.metrics.usage import UsageLedger
 from fakeai.security.build import build_guard
 from fakeai.security.guard import Guard
 from fakeai.security.ratelimit import RateLimiter
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
+from fakeai.store import Store, open_store
 
 #: The token histograms' top bucket when no --max-model-len is set: the largest common context window.
 DEFAULT_MAX_MODEL_LEN = 131072
@@ -34,9 +41,20 @@ class AppState:
     engine: Cluster
     #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
     metrics: Metrics
+    #: Threads rendering images and audio off the event loop (api/renders.py).
+    media: RenderPool
+    #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
+    store: Store
+    #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
+    jobs: Jobs = field(default_factory=Jobs)
+    #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
+    #: Responses' file_search and RAG call); built on first use by the owning family.
+    services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
     ready: bool = False
+    #: Every finished request's usage, for the organization usage and costs API.
+    usage: UsageLedger = field(default_factory=UsageLedger)
     #: API keys, failed-auth tracking and rate limits: None without configured keys (nothing to check).
     guard: Guard | None = None
     #: ``guard.limiter``, or None: what the generation services ask after counting a prompt's tokens.
@@ -52,18 +70,24 @@ class AppState:
         tokenizers = Tokenizers()
         recorder = Recorder(max_model_len=settings.max_model_len or DEFAULT_MAX_MODEL_LEN)
         cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder)
+        store = open_store(settings.store, settings.store_max_bytes or None)
+        metrics = Metrics(recorder, cluster, deprecated=settings.deprecated_metrics)
+        metrics.add_source(store_families(store.stats))
         state = cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
             prose=ProseLibrary(tokenizers),
             engine=cluster,
-            metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
+            metrics=metrics,
+            media=RenderPool(settings.media_threads, settings.media_queue),
+            store=store,
         )
         state.guard = build_guard(settings, cluster.now)
         state.faults = Faults(settings.faults, header=settings.fault_header)
         state.journal = Journal(settings.journal_size)
         state.limiter = None if state.guard is None else state.guard.limiter
+        metrics.add_source(control_families(state))
         return state
 
     def reset(self, parts: Iterable[str]) -> None:

@@ -23,8 +23,12 @@ from fakeai.state import AppState
 
 class Generation(Protocol):
     run: Run
-    #: Response headers of its own (the rate limit's), or None.
-    headers: dict[str, str] | None
+    # May also have ``headers``: response headers of its own (chat's and completions' rate limit).
+
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        """(prompt tokens, of which audio) as the response's ``usage`` counts them."""
+        ...
 
     def frames(self) -> StepFrames: ...
 
@@ -36,10 +40,15 @@ async def serve_generation(
     state: AppState,
     endpoint: str,
     wire_type: type,
-    create: Callable[..., Awaitable[Generation]],
+    create: Callable[[Any, str, float], Awaitable[Generation | Reply]],
+    on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
 ) -> Reply:
-    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``). The request's outcome
-    goes to the metrics and the journal once, when its response is complete."""
+    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``, ``responses``). The
+    request's outcome goes to the metrics and the journal once, when its response is complete.
+
+    ``create`` may answer by itself (a background response's immediate reply): that ``Reply`` is returned
+    as is. ``on_error`` frames an error raised once a stream has started (the family's in-band event).
+    """
     started = time.perf_counter()
     clock = state.engine.clock
     arrival = clock.now()  # TTFT counts from here, as the client's does
@@ -69,7 +78,7 @@ async def serve_generation(
         model, stream = body.model, bool(body.stream)
         if faults.rules or (faults.header and exchange.header(FAULT_HEADER)):
             action = await before(exchange, state, model)
-        generation = await create(body, exchange.request_id, arrival, identity=exchange.identity)
+        generation = await create(body, exchange.request_id, arrival)
     except InjectedError as exc:
         action = exc.action
         outcome(exc.status)
@@ -85,29 +94,37 @@ async def serve_generation(
         outcome(500)
         raise
 
+    if isinstance(generation, Answer | EventStream):
+        outcome(200)
+        return generation
+    #: The family's own response headers (the rate limit's), if it has any.
+    headers: dict[str, str] | None = getattr(generation, "headers", None)
     if stream:
 
         def close(status: int) -> None:
             generation.run.abort()
             outcome(status)
+            _bill(state, exchange, model, generation)  # tokens generated are billed, even if the client left
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         if action is not None and (action.streams or action.ttft_ms):
-            events = broken_stream(guarded(step_events(generation.run, frames), close), action, clock)
-            headers = generation.headers
+            events = guarded(step_events(generation.run, frames), close, on_error)
+            events = broken_stream(events, action, clock)
             if action.reset:  # a head promising more than comes: servers must drop the connection
                 headers = {**(headers or {}), "content-length": str(RESET_PROMISE)}
             return EventStream(events, None, headers)  # the pull form only: it can be broken
         return EventStream(
-            guarded(step_events(generation.run, frames), close),
-            PushedStream(generation.run, frames, close),
-            generation.headers,
+            guarded(step_events(generation.run, frames), close, on_error),
+            PushedStream(generation.run, frames, close, on_error),
+            headers,
         )
     if action is not None and action.ttft_ms:
         await sleep(clock, action.ttft_ms / 1000)
     answer = await _unless_disconnected(exchange, generation)
-    answer.headers = generation.headers
+    answer.headers = headers
     outcome(answer.status)
+    if answer.status == 200:
+        _bill(state, exchange, model, generation)
     return answer
 
 
@@ -130,6 +147,23 @@ async def before(exchange: Exchange, state: AppState, model: str) -> Action | No
     if action.reset and not action.streams:
         raise ResetConnection(action)
     return action
+
+
+def _bill(state: AppState, exchange: Exchange, model: str, generation: Generation) -> None:
+    """The request's usage in the ledger (the organization usage and costs API)."""
+    run = generation.run
+    prompt, audio = generation.prompt_usage
+    identity = exchange.identity
+    state.usage.record(
+        "completions",
+        identity.project,
+        identity.key_id,
+        model,
+        input_tokens=prompt,
+        input_cached_tokens=run.cached_tokens,
+        output_tokens=sum(stream.generated for stream in run.streams),
+        input_audio_tokens=audio,
+    )
 
 
 #: A non-streaming request starts watching its connection only after this long: most finish sooner, and a
@@ -168,8 +202,15 @@ class PushedStream:
     engine emits them, with no task woken and no await per token. For transports whose send is synchronous
     (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``."""
 
-    def __init__(self, run: Run, frames: StepFrames, close: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        run: Run,
+        frames: StepFrames,
+        close: Callable[[int], None],
+        on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
+    ) -> None:
         self.run = run
+        self.on_error = on_error
         self.frames = frames
         self.close = close
         self.send: Callable[[bytes], object] = _nowhere
@@ -201,7 +242,7 @@ class PushedStream:
             self.send(self.frames.tail())
             status = 200
         except Exception as exc:
-            frame, status = error_event(exc)
+            frame, status = self.on_error(exc)
             self.send(frame)
         self._end(status)
 

@@ -58,6 +58,10 @@ class ChatCompletion:
         self.fingerprint = fp
         self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        return self.prompt.total, self.prompt.audio
+
     def _usage(self, completion_tokens: int, reasoning_tokens: int = 0) -> dict[str, object]:
         prompt = self.prompt
         return usage(prompt.total, completion_tokens, self.run.cached_tokens, reasoning_tokens, prompt.audio)
@@ -182,12 +186,14 @@ class ChatService:
         request_id: str,
         arrival: float | None = None,
         response_mode: str | None = None,
+        priority: int = 0,
         identity: Identity = ANONYMOUS,
     ) -> ChatCompletion:
         """Validate against the model, decide every choice, and start them on the engine.
 
         ``arrival`` (engine clock) is when the request came in; by default, when it reaches the engine.
         ``response_mode`` overrides the server's mode for this request (the x-fakeai-response-mode header).
+        ``priority`` above 0 runs the request as background work (a batch line), yielding to live traffic.
         """
         state = self.state
         card = state.catalog.resolve(request.model)
@@ -245,6 +251,7 @@ class ChatService:
             completions,
             requested or limit,
             arrival,
+            priority,
         )
         fp = fingerprint(request.model, state.settings.seed)
         completion = ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))

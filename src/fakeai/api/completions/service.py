@@ -97,10 +97,13 @@ class TextCompletion:
         self.fingerprint = fp
         self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        return sum(len(ids) for _, ids in self.prompts), 0
+
     def _usage(self) -> dict[str, object]:
         completion_tokens = sum(len(c.pieces) for c in self.run.completions)
-        cached = self.run.cached_tokens
-        return usage(sum(len(ids) for _, ids in self.prompts), completion_tokens, cached)
+        return usage(self.prompt_usage[0], completion_tokens, self.run.cached_tokens)
 
     def _returned(self) -> list[tuple[int, int]]:
         """(choice index on the wire, index into run.completions) for every returned choice."""
@@ -212,8 +215,10 @@ class CompletionService:
         request: CompletionRequest,
         request_id: str,
         arrival: float | None = None,
+        priority: int = 0,
         identity: Identity = ANONYMOUS,
     ) -> TextCompletion:
+        """``priority`` above 0 runs the request as background work (a batch line)."""
         state = self.state
         card = state.catalog.resolve(request.model)
         if card.kind not in ("chat", "completion"):
@@ -281,7 +286,9 @@ class CompletionService:
         if limiter is not None:  # OpenAI's estimate: the prompts' tokens + max_tokens per choice
             estimate = sum(len(ids) for ids in prompt_ids) + max_tokens * len(prompt_ids)
             headers = limiter.admit(identity, request.model, estimate)
-        run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival)
+        run = Run.start(
+            state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival, priority
+        )
         fp = fingerprint(request.model, state.settings.seed)
         completion = TextCompletion(request, run, prompts, fp, logprobs)
         completion.headers = headers

@@ -9,9 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fakeai.api.metrics import control
 from fakeai.metrics import CONTENT_TYPE, Metrics
-from fakeai.metrics.exposition import render
 from fakeai.server.responses import json_response
 from fakeai.state import AppState
 
@@ -24,11 +22,8 @@ def routes(state: AppState) -> list[Route]:
 
         return endpoint
 
-    async def vllm(request: Request) -> Response:
-        return Response(state.metrics.vllm_text() + render(control.families(state)), media_type=CONTENT_TYPE)
-
     return [
-        Route("/metrics", vllm, methods=["GET"]),
+        Route("/metrics", read(Metrics.vllm_text, True), methods=["GET"]),
         Route("/dynamo/metrics", read(Metrics.dynamo_text, True), methods=["GET"]),
         Route("/dcgm/metrics", read(Metrics.dcgm_text, True), methods=["GET"]),
         Route("/metrics/json", read(Metrics.summary, False), methods=["GET"]),
