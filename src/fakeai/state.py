@@ -26,7 +26,7 @@ from fakeai.security.guard import Guard
 from fakeai.security.ratelimit import RateLimiter
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
-from fakeai.store import Store, open_store
+from fakeai.store import MemoryBackend, Store, open_store
 
 #: The token histograms' top bucket when no --max-model-len is set: the largest common context window.
 DEFAULT_MAX_MODEL_LEN = 131072
@@ -105,6 +105,8 @@ class AppState:
         if "prefix_cache" in parts:
             self.engine.reset_prefix_cache()
         if "store" in parts:
+            if not self.store.durable:  # the memory store starts empty; a sqlite file is the user's to delete
+                self.store.backend = MemoryBackend(self.store.backend.max_bytes)
             for forget in self.store_resets:
                 forget()
         if "fault_counts" in parts:

@@ -27,9 +27,10 @@ MISSING_KEY = (
 )
 #: Clients whose failures are tracked at most (the oldest are forgotten past it).
 MAX_CLIENTS = 10_000
-#: Routes that never need a key (probes), and the metrics and control routes (their own settings).
+#: Routes that never need a key (probes), and the metrics and control routes (their own settings). The
+#: dashboard is a view of the metrics a browser opens (it cannot send a bearer key): it goes with them.
 OPEN_PREFIXES = ("/health",)
-METRICS_PATHS = ("/metrics", "/dynamo/metrics", "/dcgm/metrics", "/kv-cache/metrics")
+METRICS_PATHS = ("/metrics", "/dynamo/metrics", "/dcgm/metrics", "/kv-cache/metrics", "/dashboard")
 ADMIN_PREFIX = "/fakeai/admin"
 
 

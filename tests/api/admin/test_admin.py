@@ -128,5 +128,7 @@ def test_reset_clears_metrics_journal_and_counts_and_the_journal_reads_back(fake
     assert fakeai.http.post(f"{ADMIN}/reset", json={"parts": ["nope"]}).status_code == 400
     forgotten: list[bool] = []
     fakeai.state.store_resets.append(lambda: forgotten.append(True))
+    client.files.create(file=("a.txt", b"stored"), purpose="assistants")
+    assert len(list(client.files.list())) == 1
     fakeai.reset("store")
-    assert forgotten == [True]
+    assert forgotten == [True] and list(client.files.list()) == []
