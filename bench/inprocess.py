@@ -123,7 +123,8 @@ def security(args: argparse.Namespace) -> dict[str, Any]:
     if args.api_key:
         found.update(api_key=[args.api_key], default_tier="tier-5")
     if args.fault_rules:
-        found["faults"] = [{"match": {"model": "no-such-model"}, "action": {"status": 500}}] * args.fault_rules
+        never = {"match": {"model": "no-such-model"}, "action": {"status": 500}}
+        found["faults"] = [never] * args.fault_rules
     return found
 
 
