@@ -149,3 +149,25 @@ def test_images_speech_and_transcriptions_are_counted(client: OpenAI, http: Test
     assert spoken["characters"] == len("Tides.") and spoken["model"] == "tts-1"
     [heard] = results("audio_transcriptions")
     assert heard["seconds"] > 0 and heard["model"] == "whisper-1"
+
+
+def test_vector_store_bytes_are_reported_per_project(client: OpenAI, http: TestClient) -> None:
+    upload = client.files.create(
+        file=("tides.txt", b"The tide rises twice a day. " * 20), purpose="assistants"
+    )
+    store = client.vector_stores.create(name="tides", file_ids=[upload.id])
+    for _ in range(200):  # indexing is a job: bounded wait
+        store = client.vector_stores.retrieve(store.id)
+        if store.status == "completed":
+            break
+        time.sleep(0.01)
+    assert store.usage_bytes > 0
+    body = http.get(
+        "/v1/organization/usage/vector_stores", params={"start_time": _day(), "group_by": "project_id"}
+    )
+    [result] = [r for bucket in body.json()["data"] for r in bucket["results"]]
+    assert result == {
+        "object": "organization.usage.vector_stores.result",
+        "usage_bytes": store.usage_bytes,
+        "project_id": "proj_default",
+    }

@@ -230,6 +230,10 @@ class ResponseGeneration:
         #: Where the turn's items are appended, if the request names a conversation.
         self.conversation: tuple[Conversations, str | None] | None = None
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        return self.chat.prompt_usage
+
     def snapshot(self, status: str, output: list[dict[str, Any]]) -> dict[str, Any]:
         """The response object in ``status`` with ``output``; terminal ones carry usage."""
         terminal = status in ("completed", "incomplete", "failed", "cancelled")
