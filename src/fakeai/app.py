@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from fakeai.api.admin import routes as admin
 from fakeai.api.audio import routes as audio
+from fakeai.api.azure import routes as azure
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
@@ -26,11 +27,14 @@ from fakeai.api.dashboard import routes as dashboard
 from fakeai.api.files import routes as files
 from fakeai.api.fine_tuning import routes as fine_tuning
 from fakeai.api.images import routes as images
+from fakeai.api.messages import routes as messages
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.organization import routes as organization
+from fakeai.api.realtime import routes as realtime
 from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
+from fakeai.api.text_generation import routes as text_generation
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
@@ -47,6 +51,7 @@ from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
 from fakeai.server.responses import error_response
+from fakeai.server.shutdown import Draining
 from fakeai.settings import Settings
 from fakeai.state import AppState
 
@@ -54,7 +59,7 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, responses)
+_ENDPOINT_FAMILIES = (chat, completions, responses, messages, text_generation)
 _ROUTE_FAMILIES = (
     system,
     models,
@@ -70,6 +75,8 @@ _ROUTE_FAMILIES = (
     fine_tuning,
     responses,
     conversations,
+    azure,
+    realtime,
     admin,
 )
 
@@ -136,7 +143,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middleware]:
     """Outermost first. CORS and keys only when configured: nothing is added to the request path else."""
     settings = state.settings
-    chain = [Middleware(OpenAIHeaders)]
+    chain = [Middleware(OpenAIHeaders), Middleware(Draining, drain=state.drain)]
     if settings.cors_origins:
         chain.insert(
             0,

@@ -24,6 +24,7 @@ from fakeai.metrics.usage import UsageLedger
 from fakeai.security.build import build_guard
 from fakeai.security.guard import Guard
 from fakeai.security.ratelimit import RateLimiter
+from fakeai.server.shutdown import Drain
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 from fakeai.store import MemoryBackend, Store, open_store
@@ -64,6 +65,8 @@ class AppState:
     journal: Journal = field(default_factory=lambda: Journal(0))
     #: What ``reset(["store"])`` calls: each stateful family registers how to forget what it holds.
     store_resets: list[Callable[[], None]] = field(default_factory=list)
+    #: Graceful shutdown: whether the app is draining, and the requests a shutdown interrupts.
+    drain: Drain = field(default_factory=Drain)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
@@ -80,8 +83,8 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=metrics,
-            media=RenderPool(settings.media_threads, settings.media_queue),
             store=store,
+            media=RenderPool(settings.media_threads, settings.media_queue),
         )
         state.guard = build_guard(settings, cluster.now)
         state.faults = Faults(settings.faults, header=settings.fault_header)
