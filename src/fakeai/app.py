@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator, Callable
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.admin import routes as admin
 from fakeai.api.audio import routes as audio
 from fakeai.api.azure import routes as azure
 from fakeai.api.batches import routes as batches
@@ -41,8 +43,14 @@ from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.errors import FakeAIError, ServerError, http_error
+from fakeai.faults.inject import ResetConnection
 from fakeai.metrics import CONTENT_TYPE
+from fakeai.security.cors import EXPOSED
+from fakeai.security.cors import MAX_AGE as CORS_MAX_AGE
+from fakeai.security.guard import ADMIN_PREFIX
 from fakeai.server import asgi
+from fakeai.server.auth import Authenticate
+from fakeai.server.control import Control
 from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
@@ -83,6 +91,7 @@ _ROUTE_FAMILIES = (
     conversations,
     azure,
     realtime,
+    admin,
 )
 
 
@@ -133,11 +142,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             *(asgi.route(endpoint) for endpoint in endpoints),
             *(route for family in _ROUTE_FAMILIES for route in family.routes(state)),
         ],
-        middleware=[
-            Middleware(OpenAIHeaders),
-            Middleware(Draining, drain=state.drain),
-            Middleware(BodyLimit, limit=settings.max_request_bytes),
-        ],
+        middleware=_middleware(state, frozenset(e.path for e in endpoints)),
         exception_handlers={
             FakeAIError: _fakeai_error,
             HTTPException: _http_error,
@@ -147,6 +152,31 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.fakeai = state
     app.state.endpoints = endpoints  # for the RSGI front (server/rsgi.py)
     return app
+
+
+def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middleware]:
+    """Outermost first. CORS and keys only when configured: nothing is added to the request path else."""
+    settings = state.settings
+    chain = [Middleware(OpenAIHeaders), Middleware(Draining, drain=state.drain)]
+    if settings.cors_origins:
+        chain.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED,
+                max_age=CORS_MAX_AGE,
+            ),
+        )
+    if state.guard is not None:
+        chain.append(
+            Middleware(Authenticate, guard=state.guard, self_counting=self_counting, journal=state.journal)
+        )
+    chain.append(Middleware(Control, state=state, skip=self_counting, prefix=ADMIN_PREFIX))
+    chain.append(Middleware(BodyLimit, limit=settings.max_request_bytes))
+    return chain
 
 
 async def _start_exporters(state: AppState) -> list[Exporter]:
@@ -204,5 +234,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ResetConnection):  # a fault's dropped connection: the server aborts the response
+        return error_response(ServerError("The connection was reset (injected fault)."))
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(ServerError("The server had an error while processing your request."))
