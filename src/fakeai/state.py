@@ -29,7 +29,7 @@ class AppState:
     #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
     metrics: Metrics
     started_at: float = field(default_factory=time.time)
-    #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
+    #: True once every catalog vocabulary is loaded (app.lifespan, before the first request is served).
     ready: bool = False
 
     @classmethod
