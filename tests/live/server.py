@@ -117,6 +117,17 @@ def seconds_until_health(port: int, started: float, limit: float = 10.0) -> floa
     return float("inf")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process and its live children (the workers) have used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    total = 0
+    for one in pids:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     """SIGTERM the server's process group; SIGKILL it if it has not exited within ``grace`` seconds."""
     if process.poll() is None:
