@@ -31,12 +31,14 @@ def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | N
     ttft_jitter = Jitter(s.ttft_jitter_ms / 1000.0, s.jitter)
     itl_jitter = Jitter(s.itl_jitter_ms / 1000.0, s.jitter)
     max_num_seqs, max_batched = s.max_num_seqs, s.max_num_batched_tokens
+    chunked_prefill = True
     latency: LatencyModel
     if s.latency_model.startswith("profile:"):
         profile = ProfileLatency(load_profile(s.latency_model.removeprefix("profile:")), itl_jitter)
         latency = profile
         max_num_seqs = max_num_seqs or profile.data.engine.max_num_seqs
         max_batched = max_batched or profile.data.engine.max_num_batched_tokens
+        chunked_prefill = profile.data.engine.chunked_prefill
     else:
         profile = ProfileLatency(load_profile(s.hardware_profile))
         if s.latency_model == "per-token":
@@ -56,6 +58,7 @@ def build_cluster(settings: Settings, clock: Clock, observer: EngineObserver | N
         max_num_batched_tokens=max_batched,
         max_waiting=s.max_waiting_requests,
         max_model_len=s.max_model_len,
+        chunked_prefill=chunked_prefill,
     )
     gpu = profile.gpu_spec(s.block_size)
     observer = observer or NullObserver()

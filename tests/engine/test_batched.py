@@ -6,8 +6,17 @@ import random
 
 import pytest
 
-from fakeai.engine import ProfileLatency, load_profile, profile_names
-from tests.engine.helpers import make_cluster, request
+from fakeai.engine import (
+    Cluster,
+    ProfileLatency,
+    VirtualClock,
+    Worker,
+    WorkerConfig,
+    load_profile,
+    make_router,
+    profile_names,
+)
+from tests.engine.helpers import GPU, Recorder, make_cluster, request
 
 RNG = random.Random(0)
 
@@ -21,7 +30,10 @@ def test_ttft_of_a_prompt_is_the_models_prefill_step() -> None:
     cluster, clock, recorder = make_cluster(latency, max_num_batched_tokens=8192)
     cluster.submit([request(4, prompt=1000)])
     clock.run_until_idle()
-    assert recorder.ttfts[0] == pytest.approx(latency.step_time(1000, 0, 1000, RNG))
+    # The server's own work before the engine queues it, then one step computing the prompt, whose
+    # tokens attend to 1000 x 500 earlier ones on average (causal attention).
+    prefill = latency.step_time(1000, 0, 1000, RNG, 1000 * 500)
+    assert recorder.ttfts[0] == pytest.approx(latency.admission_delay + prefill)
     # Then one decode step per token, each reading the sequence's KV.
     assert recorder.gaps[0] == pytest.approx(latency.step_time(0, 1, 1001, RNG))
 
@@ -73,9 +85,12 @@ def test_max_num_seqs_bounds_the_batch() -> None:
     for i in range(10):
         cluster.submit([request(5, name=str(i))])
     worker = cluster.workers[0]
+    latency = worker.latency
+    assert isinstance(latency, ProfileLatency)
+    clock.advance(latency.admission_delay)  # the server's own work, before the engine queues them
     # The first arrival starts a step alone; the others join at the next step, up to the limit.
     assert len(worker.scheduler.running) == 1
-    clock.advance(0.008)  # one step: ~7.5 ms
+    clock.advance(0.010)  # one step: ~9 ms
     assert len(worker.scheduler.running) == 4 and len(worker.scheduler.waiting) == 6
     clock.run_until_idle()
     assert not worker.scheduler.waiting
@@ -91,3 +106,30 @@ def test_every_profile_gives_plausible_numbers(name: str) -> None:
     assert 1_000 < latency.num_gpu_blocks(16, 0.9) < 1_000_000
     gpu = latency.gpu_spec(16)
     assert gpu.weights_mib < gpu.memory_mib
+
+
+def test_without_chunked_prefill_a_new_prompt_runs_alone_and_the_batch_waits() -> None:
+    """vLLM V0: a step that admits a prompt computes only that prompt; decoding resumes after it."""
+    latency = h100()
+    clock = VirtualClock()
+    recorder = Recorder()
+    config = WorkerConfig(num_gpu_blocks=10_000, max_num_batched_tokens=8192, chunked_prefill=False)
+    worker = Worker(0, clock, latency, config, GPU, recorder, seed=7)
+    cluster = Cluster(clock, [worker], make_router("round_robin"))
+    cluster.submit([request(50, prompt=100)])
+    clock.advance(0.2)
+    before = len(recorder.steps)
+    cluster.submit([request(5, prompt=4000)])
+    clock.advance(0.5)  # the prompt's step: about 0.2 s
+    prefill_step = next(tokens for tokens, _ in recorder.steps[before:] if tokens > 1)
+    assert prefill_step == 4000  # the prompt alone: no decode token rode along
+
+
+def test_a_request_aborted_before_the_engine_queues_it_never_runs() -> None:
+    latency = h100()
+    cluster, clock, recorder = make_cluster(latency, max_num_batched_tokens=8192)
+    [seq] = cluster.submit([request(5, prompt=100)])
+    cluster.abort(seq)
+    clock.run_until_idle()
+    assert seq.finished and not recorder.steps and recorder.records[0].finish_reason == "abort"
+    assert not cluster.workers[0].scheduler.waiting

@@ -20,7 +20,7 @@ from fakeai.engine.clock import Clock, TimerHandle
 from fakeai.engine.kv_cache import KVCache
 from fakeai.engine.latency import LatencyModel, SequenceLatency, StepLatency
 from fakeai.engine.observer import EngineObserver, FinishedRequest, GpuSpec, WorkerSnapshot
-from fakeai.engine.scheduler import RUNNING, Scheduler, Sequence
+from fakeai.engine.scheduler import ARRIVING, RUNNING, WAITING, Scheduler, Sequence
 from fakeai.engine.types import EngineOverloaded, ExceedsKVCapacity
 
 
@@ -34,6 +34,9 @@ class WorkerConfig:
     max_num_batched_tokens: int | None = None  # per-step token budget (chunked prefill); batched models
     max_waiting: int = 8192
     max_model_len: int | None = None
+    #: Batched models: chunked prefill mixes prompt chunks into decode steps (vLLM V1); without it a step
+    #: computes whole new prompts and no decodes (vLLM V0's default for short-context models).
+    chunked_prefill: bool = True
 
 
 class Worker:
@@ -59,6 +62,8 @@ class Worker:
         self.scheduler = Scheduler(self.kv, config.max_num_seqs, config.max_waiting)
         self._rng = random.Random(seed)
         self._itl = None if latency.batched else latency.constant_itl()  # None: sampled per token
+        # A batched model's per-request server work before the engine sees the request (seconds).
+        self._admission_delay = latency.admission_delay if latency.batched else 0.0
         self._timer: TimerHandle | None = None
         self._timer_due = float("inf")
         self._heap: list[tuple[float, int, int, Sequence]] = []  # (due, tie, epoch, seq): per-sequence
@@ -84,10 +89,22 @@ class Worker:
         seq.worker = self.index
         seq.pending_prefill = max(0, seq.request.prompt_tokens - overlap_tokens)
         self.pending_prefill += seq.pending_prefill
-        self.scheduler.waiting.append(seq)
         if seq.request.output_tokens <= 0:
+            seq.status = ARRIVING  # never queued: nothing to generate
             self._finish(seq, self.clock.now())
             return
+        if self._admission_delay > 0.0:
+            seq.status = ARRIVING
+            self.clock.call_at(self.clock.now() + self._admission_delay, lambda: self._enqueue(seq))
+        else:
+            self._enqueue(seq)
+
+    def _enqueue(self, seq: Sequence) -> None:
+        if seq.finished:
+            return  # aborted while the server was still preparing it
+        seq.status = WAITING
+        seq.queued = self.clock.now()
+        self.scheduler.waiting.append(seq)
         self._schedule()
 
     def abort(self, seq: Sequence) -> None:
@@ -287,40 +304,56 @@ class Worker:
     # --- batched latency models (vLLM's step loop) ----------------------------------------------------
 
     def _start_step(self) -> None:
-        """Plan one step (decodes first, then prefill chunks within the token budget) and time it."""
+        """Plan one step and time it: decodes first, then prefill chunks within the token budget (vLLM
+        V1's chunked prefill); or, without chunked prefill (vLLM V0), whole waiting prompts alone."""
         now = self.clock.now()
         sched = self.scheduler
-        decodes: list[Sequence] = []
-        for seq in list(sched.running):
-            if seq.status == RUNNING and seq.to_compute == 0:
-                sched.grow(seq)
-                if seq.status == RUNNING:
-                    decodes.append(seq)
-        decodes = [seq for seq in decodes if seq.status == RUNNING]  # later growth may preempt earlier ones
         budget = self.config.max_num_batched_tokens or 2**62
-        budget -= len(decodes)
+        decodes: list[Sequence] = []
         prefills: list[tuple[Sequence, int]] = []
-        for seq in sched.running:
-            if seq.to_compute and budget > 0:
-                chunk = min(seq.to_compute, budget)
-                prefills.append((seq, chunk))
-                budget -= chunk
-        while sched.waiting and sched.has_room() and budget > 0:
-            seq = sched.waiting[0]
-            if not sched.try_admit(seq, now):
-                break
-            chunk = min(seq.to_compute, budget)
-            prefills.append((seq, chunk))
-            budget -= chunk
+        if not self.config.chunked_prefill and sched.waiting and sched.has_room():
+            # The running batch waits a step while the new prompts are computed: prefill first.
+            self._admit(now, budget, prefills, whole=True)
+        if not prefills:
+            for seq in list(sched.running):
+                if seq.status == RUNNING and seq.to_compute == 0:
+                    sched.grow(seq)
+                    if seq.status == RUNNING:
+                        decodes.append(seq)
+            decodes = [seq for seq in decodes if seq.status == RUNNING]  # growth may preempt earlier ones
+            budget -= len(decodes)
+            for seq in sched.running:
+                if seq.to_compute and budget > 0:
+                    chunk = min(seq.to_compute, budget)
+                    prefills.append((seq, chunk))
+                    budget -= chunk
+            self._admit(now, budget, prefills, whole=False)
         self._mark_busy(now)
         if not decodes and not prefills:
             return  # idle until the next submit or abort
         kv_tokens = sum(seq.tokens for seq in sched.running)
-        prefill_tokens = sum(chunk for _, chunk in prefills)
+        prefill_tokens = attention = 0
+        for seq, chunk in prefills:
+            prefill_tokens += chunk
+            attention += chunk * (seq.tokens - seq.to_compute + chunk // 2)  # keys before each new token
         latency: StepLatency = self.latency  # type: ignore[assignment]
-        duration = latency.step_time(prefill_tokens, len(decodes), kv_tokens, self._rng)
+        duration = latency.step_time(prefill_tokens, len(decodes), kv_tokens, self._rng, attention)
         self._step = _Step(now, decodes, prefills, prefill_tokens + len(decodes))
         self._arm(now + duration, self._end_step)
+
+    def _admit(self, now: float, budget: int, prefills: list[tuple[Sequence, int]], whole: bool) -> None:
+        """Admit queued sequences into this step while the budget lasts: each prompt in chunks, or only
+        whole prompts (``whole``; the first is taken whatever its size, as V0 sizes its budget to fit)."""
+        sched = self.scheduler
+        while sched.waiting and sched.has_room() and budget > 0:
+            seq = sched.waiting[0]
+            if whole and prefills and seq.tokens > budget:
+                break
+            if not sched.try_admit(seq, now):
+                break
+            chunk = seq.to_compute if whole else min(seq.to_compute, budget)
+            prefills.append((seq, chunk))
+            budget -= chunk
 
     def _end_step(self) -> None:
         self._disarm()

@@ -65,10 +65,21 @@ class SequenceLatency(Protocol):
 
 class StepLatency(Protocol):
     batched: Literal[True]
+    #: Seconds of the server's own work per request before the engine queues it (tokenization, the API
+    #: server): it adds to TTFT but occupies no step.
+    admission_delay: float
 
-    def step_time(self, prefill_tokens: int, decode_seqs: int, kv_tokens: int, rng: random.Random) -> float:
+    def step_time(
+        self,
+        prefill_tokens: int,
+        decode_seqs: int,
+        kv_tokens: int,
+        rng: random.Random,
+        prefill_attention: int = 0,
+    ) -> float:
         """Seconds one engine step takes: ``prefill_tokens`` computed, ``decode_seqs`` sequences each
-        decoding one token, ``kv_tokens`` tokens of KV cache read by the batch."""
+        decoding one token, ``kv_tokens`` tokens of KV cache read by the batch, and ``prefill_attention``
+        (query, key) pairs that the prefill tokens attend to (causal: each token sees those before it)."""
         ...
 
 

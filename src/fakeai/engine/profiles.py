@@ -14,7 +14,7 @@ single-stream ITL and prefill speed land near publicly reported vLLM figures; ea
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
@@ -56,6 +56,7 @@ class _Model:
     kv_heads: int
     head_dim: int
     kv_bytes: float
+    heads: int  # query heads: attention FLOPs of a prefill
     kv_per_layer: int = 2  # K and V
     kv_replicated: bool = False
     experts: _Experts | None = None
@@ -66,12 +67,51 @@ class _Efficiency:
     mbu: float
     mfu: float
     step_overhead_ms: float
+    per_seq_ms: float  # per decoding sequence per step: sampling, scheduling, detokenization
+    request_overhead_ms: float  # per request before it is queued: tokenization, the API server
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Engine:
     max_num_seqs: int
     max_num_batched_tokens: int
+    chunked_prefill: bool = True  # vLLM V1; False: V0's prefill-only steps
+
+
+@dataclass(frozen=True, kw_only=True)
+class Point:
+    """One published figure: a scenario and what was measured (milliseconds).
+
+    ``prefill``: one request of ``isl`` tokens alone, TTFT. ``decode``: ``batch`` streams at context
+    ``context``, ITL. ``serving``: ``isl``/``osl`` requests at ``concurrency`` (closed loop) or ``rate``
+    (Poisson, requests/s), TTFT and TPOT medians.
+    """
+
+    kind: Literal["prefill", "decode", "serving"]
+    isl: int = 0
+    osl: int = 0
+    batch: int = 0
+    context: int = 0
+    concurrency: int = 0
+    rate: float = 0.0
+    ttft_ms: float | None = None
+    itl_ms: float | None = None
+    tpot_ms: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Calibration:
+    source: str  # where the figures come from
+    tolerance: float  # the relative error the fit keeps at every point
+    points: tuple[Point, ...]
+
+    @classmethod
+    def parse(cls, data: dict) -> Calibration:
+        return cls(
+            source=data["source"],
+            tolerance=data["tolerance"],
+            points=tuple(Point(**point) for point in data["points"]),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +121,8 @@ class ProfileData:
     model: _Model
     efficiency: _Efficiency
     engine: _Engine
+    #: The published figures the profile was fitted to (tests/engine/test_profile_fit.py checks them).
+    calibration: Calibration
 
     @classmethod
     def parse(cls, data: dict) -> ProfileData:
@@ -94,6 +136,7 @@ class ProfileData:
             model=_Model(**model),
             efficiency=_Efficiency(**data["efficiency"]),
             engine=_Engine(**data["engine"]),
+            calibration=Calibration.parse(data["calibration"]),
         )
 
 
@@ -117,12 +160,18 @@ class ProfileLatency:
     data: ProfileData
     jitter: Jitter = NO_JITTER
     batched: Literal[True] = True
+    admission_delay: float = field(init=False)
 
     def __post_init__(self) -> None:
         hw, model = self.data.hardware, self.data.model
         self._bandwidth = hw.hbm_tb_s * 1e12 * hw.count * self.data.efficiency.mbu  # bytes/s
         self._flops = hw.dense_tflops * 1e12 * hw.count * self.data.efficiency.mfu
         self._overhead = self.data.efficiency.step_overhead_ms / 1000.0
+        self._per_seq = self.data.efficiency.per_seq_ms / 1000.0
+        self.admission_delay = self.data.efficiency.request_overhead_ms / 1000.0
+        # Attention of a prefill: QK^T and AV, 2 FLOPs each per head dimension, per head, per layer, for
+        # every (query, key) pair (``prefill_attention`` counts the pairs).
+        self._flops_per_pair = 4.0 * model.layers * model.heads * model.head_dim
         expert_params = model.experts.params_b * 1e9 if model.experts else 0.0
         self._dense_bytes = (model.params_b * 1e9 - expert_params) * model.weight_bytes
         self._expert_bytes = expert_params * model.weight_bytes
@@ -140,7 +189,14 @@ class ProfileLatency:
         m = self.data.model
         return m.layers * m.kv_per_layer * m.kv_heads * m.head_dim * m.kv_bytes
 
-    def step_time(self, prefill_tokens: int, decode_seqs: int, kv_tokens: int, rng: random.Random) -> float:
+    def step_time(
+        self,
+        prefill_tokens: int,
+        decode_seqs: int,
+        kv_tokens: int,
+        rng: random.Random,
+        prefill_attention: int = 0,
+    ) -> float:
         tokens = prefill_tokens + decode_seqs
         if tokens <= 0:
             return 0.0
@@ -151,8 +207,9 @@ class ProfileLatency:
             touched = 1.0 - (1.0 - experts.active / experts.routed) ** tokens
             weights += self._expert_bytes * touched
         memory = (weights + kv_tokens * self._kv_read_per_token) / self._bandwidth
-        compute = tokens * self._flops_per_token / self._flops
-        return self.jitter.sample(self._overhead + max(memory, compute), rng)
+        compute = (tokens * self._flops_per_token + prefill_attention * self._flops_per_pair) / self._flops
+        step = self._overhead + decode_seqs * self._per_seq + max(memory, compute)
+        return self.jitter.sample(step, rng)
 
     def num_gpu_blocks(self, block_size: int, gpu_memory_utilization: float) -> int:
         """KV blocks that fit beside the weights, as vLLM sizes its pool at start."""

@@ -17,6 +17,8 @@ from fakeai.engine.kv_cache import KVCache
 from fakeai.engine.types import EngineRequest
 
 WAITING, RUNNING, FINISHED = 0, 1, 2
+#: Routed to a worker, not yet in its queue (a batched model's admission delay).
+ARRIVING = 3
 
 
 class Wakeup:
