@@ -127,10 +127,11 @@ def test_a_gone_non_streaming_client_frees_its_sequences() -> None:
             time.sleep(0.05)
 
 
-def test_start_up_to_ready_costs_under_three_cpu_seconds() -> None:
+def test_start_up_to_ready_costs_under_four_cpu_seconds() -> None:
     """Process start to the first /health 200, counted in CPU seconds of the server's processes: on a
     shared machine wall time measures the neighbours. It includes building every vocabulary once (about
-    1.3 s), which is what lets no request wait for one; on an idle 2-core machine it is about 1.8 s of
+    1.3 s of 2-3 s; contention inflates CPU time too), which is what lets no request wait for one; building
+    them in every worker as well would cost about 4.5 s. On an idle 2-core machine it is about 1.8 s of
     wall time (docs/performance.md)."""
     started = time.monotonic()
     process, port = launch()
@@ -138,7 +139,7 @@ def test_start_up_to_ready_costs_under_three_cpu_seconds() -> None:
         wall = seconds_until_health(port, started, limit=30)
         cpu = cpu_seconds(process.pid)
         assert wall < 30
-        assert cpu < 3.0, f"{cpu:.2f} CPU s to ready ({wall:.2f} s wall)"
+        assert cpu < 4.0, f"{cpu:.2f} CPU s to ready ({wall:.2f} s wall)"
     finally:
         stop(process)
 
