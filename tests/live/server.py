@@ -49,7 +49,7 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 15.0
+    *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 60.0
 ) -> Iterator[LiveServer]:
     """A started, ready server. With ``--workers N`` (N > 1) the log must be at info or debug level:
     readiness is per worker, so it waits for every worker's ready line, not just one 200."""
