@@ -14,10 +14,14 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.audio import routes as audio
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.dashboard import routes as dashboard
+from fakeai.api.images import routes as images
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
+from fakeai.api.organization import routes as organization
 from fakeai.api.system import routes as system
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
@@ -37,7 +41,7 @@ log = logging.getLogger("fakeai")
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
 _ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics)
+_ROUTE_FAMILIES = (system, models, vllm, metrics, dashboard, organization, images, audio)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -61,6 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         finally:
             for exporter in exporters:
                 await exporter.stop()
+            state.media.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

@@ -1,9 +1,10 @@
 """The ``fakeai`` command.
 
 ``fakeai server`` runs the server; ``status``, ``metrics``, ``cache-stats`` and ``models`` read a running
-one (see ``remote.py``). ``server``'s flags are generated from the ``Settings`` fields (``ttft_ms`` ->
-``--ttft-ms``), so every setting has a flag and every flag reaches the server. A flag left out does not
-override the environment or the config file (precedence: CLI > ``FAKEAI_*`` env > config file > default).
+one (see ``remote.py``), and ``top`` watches one live (``top.py``). ``server``'s flags are generated from
+the ``Settings`` fields (``ttft_ms`` -> ``--ttft-ms``), so every setting has a flag and every flag reaches
+the server. A flag left out does not override the environment or the config file (precedence: CLI >
+``FAKEAI_*`` env > config file > default).
 """
 
 from __future__ import annotations
@@ -54,13 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
         ("metrics", "print a running server's metrics (Prometheus text, or the JSON summary)"),
         ("cache-stats", "KV-cache blocks, prefix-cache hit rate and preemptions per worker"),
         ("models", "the models a running server lists"),
+        ("top", "a live terminal view of a running server: throughput, latency, engine, GPUs, cost"),
+        ("costs", "requests, tokens and cost per model of a running server (--csv for a spreadsheet)"),
     ):
         remote = commands.add_parser(name, help=help_text)
         remote.add_argument("--url", default="http://127.0.0.1:8000", help="the server (default %(default)s)")
         if name == "metrics":
             remote.add_argument("--kind", choices=("vllm", "dynamo", "dcgm", "json"), default="vllm")
-        if name == "models":
+        if name in ("models", "top", "costs"):
             remote.add_argument("--api-key", default=None, help="sent as a bearer token")
+        if name == "top":
+            remote.add_argument("--frames", type=int, default=None, help="stop after this many frames")
+        if name == "costs":
+            remote.add_argument("--csv", action="store_true", help="CSV instead of a table")
     return parser
 
 
@@ -81,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
         serve(settings)
         return 0
+    if args.command == "top":
+        from fakeai import top  # rich is imported only for this view
+
+        return top.run(args.url, args.api_key, args.frames)
     from fakeai import remote
 
     try:
@@ -90,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             text = remote.metrics(args.url, args.kind)
         elif args.command == "cache-stats":
             text = remote.cache_stats(args.url)
+        elif args.command == "costs":
+            text = remote.costs(args.url, args.api_key, args.csv)
         else:
             text = remote.models(args.url, args.api_key)
     except remote.RemoteError as exc:

@@ -1,4 +1,5 @@
-"""The CLI's commands that read a running server: ``status``, ``metrics``, ``cache-stats``, ``models``.
+"""The CLI's commands that read a running server: ``status``, ``metrics``, ``cache-stats``, ``models``,
+``costs``.
 
 Standard library only (``urllib``): they must work wherever ``fakeai`` is installed, and they only GET.
 Each returns the text to print; a server that cannot be reached raises ``RemoteError``.
@@ -6,6 +7,8 @@ Each returns the text to print; a server that cannot be reached raises ``RemoteE
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import urllib.error
 import urllib.request
@@ -100,6 +103,24 @@ def metrics(base: str, kind: str) -> str:
 def models(base: str, api_key: str | None) -> str:
     data = fetch_json(base, "/v1/models", api_key)
     return "\n".join(f"{m['id']:48} {m.get('owned_by', '')}" for m in data["data"])
+
+
+def costs(base: str, api_key: str | None, as_csv: bool) -> str:
+    """Requests, tokens and USD per model since the server started (the catalog's prices)."""
+    text = fetch(base, "/v1/organization/costs.csv", api_key).decode()
+    if as_csv:
+        return text.rstrip("\n")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    total = sum(float(row[-1]) for row in body)
+    lines = [f"{header[0]:48} {'requests':>9} {'input':>11} {'cached':>10} {'output':>10} {'USD':>11}"]
+    for model, requests, inputs, cached, output, usd in body:
+        lines.append(
+            f"{model:48} {int(requests):>9} {int(inputs):>11} {int(cached):>10} {int(output):>10} "
+            f"{float(usd):>11.6f}"
+        )
+    lines.append(f"{'total':48} {'':>9} {'':>11} {'':>10} {'':>10} {total:>11.6f}")
+    return "\n".join(lines)
 
 
 def _ms(seconds: float | None) -> str:

@@ -91,9 +91,10 @@ class Settings(BaseSettings):
     )
 
     served_model_name: str = Field(
-        "fakeai",
-        description="model_name label of per-engine metrics that belong to no one model (vLLM's first "
-        "--served-model-name); per-request metrics carry each request's model.",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        description="The model the simulated engine serves, as vLLM's first --served-model-name: it leads "
+        "/v1/models and labels the per-engine metrics (KV-cache usage, iteration tokens); per-request "
+        "metrics carry each request's model.",
     )
 
     # Cluster
@@ -131,6 +132,25 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         description="Also serve DCGM's metrics at /metrics on this port (exporter: 9400).",
+    )
+
+    # Media (images and audio families: api/images, api/audio)
+    media_threads: int = Field(
+        1, ge=1, le=64, description="Threads rendering images and audio, off the event loop."
+    )
+    media_queue: int = Field(
+        64, ge=1, description="Renders that may wait for a media thread; more get 429 with Retry-After."
+    )
+    public_base_url: str | None = Field(
+        None,
+        description="Base of the image URLs FakeAI hands out, e.g. https://fakeai.example.com behind a proxy "
+        "(default: the request's own scheme and host).",
+    )
+    image_url_ttl_s: float = Field(
+        3600.0, gt=0, description="Seconds an image URL stays valid (OpenAI: 1 h)."
+    )
+    image_store_mb: int = Field(
+        256, ge=1, description="Memory for images behind URLs; the oldest go first when it is full."
     )
 
     @field_validator("latency_model")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from fakeai.api.renders import RenderPool
 from fakeai.catalog import Catalog
 from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
@@ -12,6 +13,7 @@ from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
+from fakeai.metrics.usage import UsageLedger
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 
@@ -28,9 +30,13 @@ class AppState:
     engine: Cluster
     #: The metrics: fed by the engine's events, reading its snapshots at scrape time.
     metrics: Metrics
+    #: Threads rendering images and audio off the event loop (api/renders.py).
+    media: RenderPool
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (app.lifespan, before the first request is served).
     ready: bool = False
+    #: Every finished request's usage, for the organization usage and costs API.
+    usage: UsageLedger = field(default_factory=UsageLedger)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
@@ -44,6 +50,7 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
+            media=RenderPool(settings.media_threads, settings.media_queue),
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

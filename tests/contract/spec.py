@@ -38,6 +38,8 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "openai-openapi.json.x
 # FakeAI routes outside the spec that a spec template would swallow (the spanning last ``{model}`` of
 # ``/models/{model}`` matches ``/models/x/capabilities``).  Matching one of these means "undocumented".
 UNDOCUMENTED_PATHS: tuple[str, ...] = ("/models/{model}/capabilities",)
+# Paths whose text/plain bodies (response_format text, srt, vtt) the spec describes only in prose.
+TEXT_BODIES: tuple[str, ...] = ("/audio/transcriptions", "/audio/translations")
 
 _LOCAL = "/components/schemas/"
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -72,6 +74,7 @@ def load_spec() -> Spec:
     """The rewritten spec, loaded once per process."""
     doc = read_document()
     _document_completion_stream(doc)
+    _loosen_transcription_union(doc)
     unions: list[dict[str, Any]] = []
     for name, schema in doc["components"]["schemas"].items():
         fix(schema, name, unions)
@@ -98,6 +101,16 @@ def _document_completion_stream(doc: dict[str, Any]) -> None:
     schemas["CompletionStreamChunk"] = chunk
     content = doc["paths"]["/completions"]["post"]["responses"]["200"]["content"]
     content.setdefault("text/event-stream", {"schema": {"$ref": f"#{_LOCAL}CompletionStreamChunk"}})
+
+
+def _loosen_transcription_union(doc: dict[str, Any]) -> None:
+    """The transcription and translation JSON bodies are a ``oneOf`` whose plain branch (``text`` required,
+    other fields allowed) also matches every verbose body, so no verbose_json body, OpenAI's own included,
+    could pass it: read it as ``anyOf``, which still requires a body to match one documented shape."""
+    for path in TEXT_BODIES:
+        schema = doc["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        if "oneOf" in schema:
+            schema["anyOf"] = schema.pop("oneOf")
 
 
 # -- small helpers -----------------------------------------------------------------------------------------
@@ -222,6 +235,8 @@ class Spec:
             return "ErrorResponse"
         template, key, content = self._documented(method, path, status)
         media = _media_type(content_type)
+        if media == "text/plain" and template in TEXT_BODIES:
+            return None
         if media not in content:
             if media not in ("application/json", "text/event-stream") and any(
                 _is_opaque(m.get("schema", {})) for m in content.values()

@@ -1,4 +1,4 @@
-"""``fakeai status|metrics|cache-stats|models`` against a real server."""
+"""``fakeai status|metrics|cache-stats|models|costs`` against a real server."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def test_the_remote_commands_read_a_running_server(capsys: pytest.CaptureFixture
 
         assert main(["models", "--url", server.url]) == 0
         assert "gpt-4o-mini" in capsys.readouterr().out
+
+        assert main(["costs", "--url", server.url]) == 0
+        table = capsys.readouterr().out.splitlines()
+        assert table[1].startswith("gpt-4o ") and table[-1].startswith("total")
+        assert float(table[-1].split()[-1]) > 0
+        assert main(["costs", "--url", server.url, "--csv"]) == 0
+        assert capsys.readouterr().out.startswith("model,requests,input_tokens")
 
 
 def test_an_unreachable_server_exits_1_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:

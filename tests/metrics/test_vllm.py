@@ -51,8 +51,9 @@ EXPECTED = {
     "vllm:cache_config_info": ("gauge", None),
 }
 EXTRA_LABELS = {"vllm:engine_sleep_state": {"sleep_state"}, "vllm:request_success_total": {"finished_reason"}}
-DEPRECATED = ("vllm:gpu_cache_usage_perc", "vllm:gpu_prefix_cache_queries_total",
-              "vllm:gpu_prefix_cache_hits_total", "vllm:time_per_output_token_seconds")  # fmt: skip
+DEPRECATED = ("vllm:gpu_prefix_cache_queries_total", "vllm:gpu_prefix_cache_hits_total")
+#: Deprecated in vLLM, on by default: vLLM's own Grafana dashboard reads them.
+DASHBOARD_NAMES = ("vllm:gpu_cache_usage_perc", "vllm:time_per_output_token_seconds")
 
 
 def sample(families: dict, name: str, suffix: str = "", **labels: str) -> float:
@@ -83,6 +84,7 @@ def test_every_vllm_metric_has_its_name_type_labels_and_buckets(
                       if s.name.endswith("_bucket") and s.labels["engine"] == "0"]  # fmt: skip
             assert bounds == [*map(float, buckets), math.inf], name
     assert not any(name in families for name in DEPRECATED)
+    assert all(name in families for name in DASHBOARD_NAMES)
 
 
 def test_cache_config_info_and_sleep_state(metrics: Metrics, cluster: FakeCluster) -> None:
@@ -134,7 +136,19 @@ def test_gauges_come_from_snapshots_per_model(metrics: Metrics, cluster: FakeClu
     assert sample(families, "vllm:num_requests_running", model_name="other", engine="1") == 1
     assert sample(families, "vllm:num_requests_waiting", model_name="other", engine="1") == 4
     assert sample(families, "vllm:num_requests_running", model_name="m", engine="0") == 0
-    assert sample(families, "vllm:kv_cache_usage_perc", model_name="other", engine="1") == 0.4
+
+
+def test_engine_level_gauges_come_once_per_engine(metrics: Metrics, cluster: FakeCluster) -> None:
+    """One KV pool per worker: one series per worker under the served name, so sum() is the true use."""
+    cluster.update(1, running={"m": 2, "other": 1}, waiting={"third": 4}, blocks_in_use=400)
+    families = parse(metrics.vllm_text())
+    for name in ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"):
+        samples = families[name].samples
+        assert sorted((s.labels["model_name"], s.labels["engine"]) for s in samples) == [
+            ("m", "0"),
+            ("m", "1"),
+        ]
+        assert sum(s.value for s in samples) == pytest.approx(0.4)
 
 
 def test_aborted_before_scheduling_observes_no_phase(recorder: Recorder, cluster: FakeCluster) -> None:
@@ -155,7 +169,6 @@ def test_deprecated_names_behind_the_setting(recorder: Recorder, cluster: FakeCl
     cluster.update(0, blocks_in_use=500)
     families = parse(Metrics(recorder, cluster, deprecated=True).vllm_text())
     assert all(name in families for name in DEPRECATED)
-    assert sample(families, "vllm:gpu_cache_usage_perc", model_name="m", engine="0") == 0.5
     assert sample(families, "vllm:gpu_prefix_cache_hits_total", model_name="m", engine="0") == 32
     old = families["vllm:time_per_output_token_seconds"].samples
     assert [s.value for s in old] == [s.value for s in families["vllm:inter_token_latency_seconds"].samples]

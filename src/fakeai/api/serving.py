@@ -21,6 +21,11 @@ from fakeai.state import AppState
 class Generation(Protocol):
     run: Run
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        """(prompt tokens, of which audio) as the response's ``usage`` counts them."""
+        ...
+
     def frames(self) -> StepFrames: ...
 
     def response(self) -> Awaitable[dict[str, Any]]: ...
@@ -52,6 +57,7 @@ async def serve_generation(
         def close(status: int) -> None:
             generation.run.abort()
             state.request_outcome(model, endpoint, True, status)
+            _bill(state, exchange, model, generation)  # tokens generated are billed, even if the client left
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         return EventStream(
@@ -59,7 +65,26 @@ async def serve_generation(
         )
     answer = await _unless_disconnected(exchange, generation)
     state.request_outcome(model, endpoint, False, answer.status)
+    if answer.status == 200:
+        _bill(state, exchange, model, generation)
     return answer
+
+
+def _bill(state: AppState, exchange: Exchange, model: str, generation: Generation) -> None:
+    """The request's usage in the ledger (the organization usage and costs API)."""
+    run = generation.run
+    prompt, audio = generation.prompt_usage
+    identity = exchange.identity
+    state.usage.record(
+        "completions",
+        identity.project,
+        identity.key_id,
+        model,
+        input_tokens=prompt,
+        input_cached_tokens=run.cached_tokens,
+        output_tokens=sum(stream.generated for stream in run.streams),
+        input_audio_tokens=audio,
+    )
 
 
 #: A non-streaming request starts watching its connection only after this long: most finish sooner, and a

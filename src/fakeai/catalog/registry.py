@@ -9,6 +9,7 @@ from typing import Literal
 
 import msgspec
 
+from fakeai.catalog.media import MediaLimits
 from fakeai.engine.tokenizer import ENCODINGS
 from fakeai.errors import ModelNotFoundError
 
@@ -58,6 +59,7 @@ class ModelCard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hybrid: bool = False  # a reasoning model that reasons only when the request sets reasoning_effort
     image_cost: TileCost | PatchCost = TileCost()  # prompt tokens of an image (content/images.py)
     dimensions: int | None = None
+    media: MediaLimits | None = None  # image, speech and transcription models (catalog/media.py)
 
     def __post_init__(self) -> None:
         if self.tokenizer not in ENCODINGS:
@@ -139,6 +141,14 @@ class Catalog:
         if card is None:
             raise ModelNotFoundError(model_id)
         return card
+
+    def token_prices(self, model_id: str) -> tuple[float, float, float] | None:
+        """USD per million tokens (input, cached input, output) of a listed model; None if unknown."""
+        card = self._lookup.get(model_id)
+        if card is None:
+            return None
+        p = card.pricing
+        return p.input, p.input if p.cached_input is None else p.cached_input, p.output
 
     def resolve(self, model_id: str) -> ModelCard:
         """The card for an id or alias, creating an unknown id with the defaults unless ``strict``."""

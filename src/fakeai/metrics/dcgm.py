@@ -13,7 +13,7 @@ import math
 import uuid
 from collections.abc import Iterator, Sequence
 
-from fakeai.engine.observer import WorkerSnapshot
+from fakeai.engine.observer import GpuSpec, WorkerSnapshot
 from fakeai.metrics.exposition import Family
 
 LABELS = ("gpu", "UUID", "pci_bus_id", "device", "modelName", "Hostname", "DCGM_FI_DRIVER_VERSION")
@@ -64,6 +64,16 @@ _HELP = {
 }
 
 
+def power_watts(spec: GpuSpec, utilization: float) -> float:
+    """One GPU's draw: linear from idle to TDP in its utilization (0-1)."""
+    return spec.idle_watts + (spec.tdp_watts - spec.idle_watts) * utilization
+
+
+def memory_used_mib(snapshot: WorkerSnapshot) -> float:
+    """One GPU's framebuffer in use: its share of the weights and of the KV blocks in use."""
+    return snapshot.gpu.weights_mib + snapshot.blocks_in_use * snapshot.gpu.kv_block_mib
+
+
 def gpu_uuid(hostname: str, gpu: int) -> str:
     """Stable across restarts of the same host, different between hosts (as real UUIDs are)."""
     return f"GPU-{uuid.uuid5(uuid.NAMESPACE_DNS, f'{gpu}.gpu.{hostname}.fakeai')}"
@@ -104,7 +114,7 @@ class Dcgm:
         """Integrate energy (power is linear in utilization, so the interval's mean is exact) and let the
         temperature approach its load's steady value (first-order, time constant ``TEMP_TAU``)."""
         spec = snapshot.gpu
-        watts = spec.idle_watts + (spec.tdp_watts - spec.idle_watts) * util
+        watts = power_watts(spec, util)
         target = TEMP_IDLE + TEMP_RISE * util
         decay = math.exp(-elapsed / TEMP_TAU)
         for gpu in self.gpus(snapshot):
@@ -123,16 +133,14 @@ class Dcgm:
         for snapshot in snapshots:
             util = self.utilization(snapshot, now)
             spec = snapshot.gpu
-            used = spec.weights_mib + snapshot.blocks_in_use * spec.kv_block_mib
+            used = memory_used_mib(snapshot)
             reserved = float(round(spec.memory_mib * RESERVED_FRACTION))
             values = {
                 "DCGM_FI_DEV_SM_CLOCK": round(
                     SM_CLOCK_IDLE + (SM_CLOCK_MAX - SM_CLOCK_IDLE) * min(1.0, util * 5)
                 ),
                 "DCGM_FI_DEV_MEM_CLOCK": MEM_CLOCK,
-                "DCGM_FI_DEV_POWER_USAGE": round(
-                    spec.idle_watts + (spec.tdp_watts - spec.idle_watts) * util, 3
-                ),
+                "DCGM_FI_DEV_POWER_USAGE": round(power_watts(spec, util), 3),
                 "DCGM_FI_DEV_GPU_UTIL": round(util * 100),
                 "DCGM_FI_DEV_MEM_COPY_UTIL": round(util * 60),  # decode is memory-bound, not saturating
                 "DCGM_FI_DEV_FB_USED": round(used),

@@ -1,9 +1,14 @@
 """vLLM's ``/metrics`` (V1 engine, ~v0.12 names): gauges from worker snapshots, the rest from the recorder.
 
 Labels are ``model_name`` and ``engine`` (the worker index) as in ``vllm/v1/metrics/loggers.py``. A vLLM
-engine serves one model; a FakeAI worker serves many, so per-model series come per (model, worker), and
-the few per-engine series with no model of their own carry the first served model name (as vLLM labels
-everything with its first ``--served-model-name``).
+engine serves one model; a FakeAI worker serves many, so per-request series come per (model, worker) for
+each model that was requested, and per-engine series (KV-cache usage, iteration tokens, sleep state) come
+once per worker under the served model's name (``--served-model-name``), as vLLM labels everything with
+its first served name: ``sum()`` over them is the true total.
+
+Two deprecated names stay on by default because vLLM's own Grafana dashboard still reads them:
+``vllm:time_per_output_token_seconds`` (its ITL panel) and ``vllm:gpu_cache_usage_perc`` (its cache panel).
+``--deprecated-metrics`` adds the rest.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ _HISTOGRAMS = (
     ("vllm:request_prefill_time_seconds", "prefill", "Histogram of time spent in PREFILL phase for request."),
     ("vllm:request_decode_time_seconds", "decode", "Histogram of time spent in DECODE phase for request."),
 )  # fmt: skip
-_DEPRECATED_HISTOGRAMS = (
+_DASHBOARD_HISTOGRAMS = (
     ("vllm:time_per_output_token_seconds", "itl",
      "Histogram of time per output token in seconds. DEPRECATED: use vllm:inter_token_latency_seconds."),
 )  # fmt: skip
@@ -102,7 +107,7 @@ def families(
     primary = served[0] if served else next(iter(sorted(recorder.models)), "default")
     per_worker = [(s, _models_on(s, recorder, served)) for s in snapshots]
 
-    yield from _gauges(per_worker, deprecated)
+    yield from _gauges(per_worker, primary)
     sleep = Family("vllm:engine_sleep_state", "gauge",
                    "Engine sleep state; awake = 0 means engine is sleeping; "
                    "awake = 1 means engine is awake.", (*LABELS, "sleep_state"))  # fmt: skip
@@ -135,7 +140,7 @@ def families(
         iterations.add_histogram((primary, str(worker)), histogram)
     yield iterations
 
-    histograms = _HISTOGRAMS + (_DEPRECATED_HISTOGRAMS if deprecated else ())
+    histograms = _HISTOGRAMS + _DASHBOARD_HISTOGRAMS
     for name, attribute, help_text in histograms:
         family = Family(name, "histogram", help_text, LABELS)
         for (model, worker), s in series:
@@ -154,7 +159,7 @@ def _models_on(snapshot: WorkerSnapshot, recorder: Recorder, served: Sequence[st
     return sorted({*served, *snapshot.running, *snapshot.waiting, *recorder.models_on(snapshot.index)})
 
 
-def _gauges(per_worker: list[tuple[WorkerSnapshot, list[str]]], deprecated: bool) -> Iterator[Family]:
+def _gauges(per_worker: list[tuple[WorkerSnapshot, list[str]]], primary: str) -> Iterator[Family]:
     running = Family("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.",
                      LABELS)  # fmt: skip
     waiting = Family(
@@ -166,14 +171,14 @@ def _gauges(per_worker: list[tuple[WorkerSnapshot, list[str]]], deprecated: bool
                        "DEPRECATED: use vllm:kv_cache_usage_perc.",
                        LABELS)  # fmt: skip
     for snapshot, models in per_worker:
-        engine, used = str(snapshot.index), kv_usage(snapshot)
+        engine = str(snapshot.index)
         for model in models:
             running.add((model, engine), snapshot.running.get(model, 0))
             waiting.add((model, engine), snapshot.waiting.get(model, 0))
-            # One KV pool per worker: every model on it sees the same usage (what an autoscaler wants).
-            usage.add((model, engine), used)
-            old_usage.add((model, engine), used)
-    yield from (running, waiting, usage, *((old_usage,) if deprecated else ()))
+        # One KV pool per worker, so one series per worker: a sum over engines is the true use.
+        usage.add((primary, engine), kv_usage(snapshot))
+        old_usage.add((primary, engine), kv_usage(snapshot))
+    yield from (running, waiting, usage, old_usage)
 
 
 def _success(

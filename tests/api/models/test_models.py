@@ -50,3 +50,17 @@ async def test_async_sdk_lists_and_retrieves(aclient: AsyncOpenAI) -> None:
     page = await aclient.models.list()
     assert any(m.id == "gpt-4o" for m in page.data)
     assert (await aclient.models.retrieve("deepseek-ai/DeepSeek-R1")).owned_by == "deepseek"
+
+
+def test_the_served_model_leads_the_list(client: OpenAI) -> None:
+    """As on a single-model vLLM server: tools run without a model name take the first entry."""
+    assert client.models.list().data[0].id == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def test_a_served_name_outside_the_catalog_is_listed_first() -> None:
+    from fakeai import Settings, create_app
+
+    app = create_app(Settings(served_model_name="my-org/my-model"))
+    with TestClient(app) as http:
+        data = http.get("/v1/models").json()["data"]
+    assert data[0]["id"] == "my-org/my-model" and len({m["id"] for m in data}) == len(data)

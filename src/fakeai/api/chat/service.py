@@ -56,6 +56,10 @@ class ChatCompletion:
         self.created = int(time.time())
         self.fingerprint = fp
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        return self.prompt.total, self.prompt.audio
+
     def _usage(self, completion_tokens: int, reasoning_tokens: int = 0) -> dict[str, object]:
         prompt = self.prompt
         return usage(prompt.total, completion_tokens, self.run.cached_tokens, reasoning_tokens, prompt.audio)

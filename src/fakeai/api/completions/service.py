@@ -95,10 +95,13 @@ class TextCompletion:
         self.created = int(time.time())
         self.fingerprint = fp
 
+    @property
+    def prompt_usage(self) -> tuple[int, int]:
+        return sum(len(ids) for _, ids in self.prompts), 0
+
     def _usage(self) -> dict[str, object]:
         completion_tokens = sum(len(c.pieces) for c in self.run.completions)
-        cached = self.run.cached_tokens
-        return usage(sum(len(ids) for _, ids in self.prompts), completion_tokens, cached)
+        return usage(self.prompt_usage[0], completion_tokens, self.run.cached_tokens)
 
     def _returned(self) -> list[tuple[int, int]]:
         """(choice index on the wire, index into run.completions) for every returned choice."""

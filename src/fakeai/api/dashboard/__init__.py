@@ -1,0 +1,1 @@
+"""The live dashboard (``/dashboard``) and its push feed (``/metrics/stream``)."""

@@ -1,0 +1,150 @@
+"""The usage ledger behind OpenAI's organization usage and costs API (``api/organization``).
+
+Every finished request adds its usage to one line per (minute, kind, project, API key, model, batch,
+detail): a few dictionary additions, never a write to the store, so the hot path pays microseconds. Queries
+sum the minute lines into the requested buckets (1m, 1h, 1d) and groups. Costs are not stored: they are the
+tokens priced from the catalog at query time, so they always agree with the usage they come from.
+
+Bounded: lines older than ``retention`` seconds are dropped as new minutes begin, and at most ``max_lines``
+lines are kept (the oldest go first). Times are Unix seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: What each kind counts; every kind also counts ``num_model_requests`` (but vector_stores, a level).
+FIELDS = {
+    "completions": ("input_tokens", "input_cached_tokens", "output_tokens", "input_audio_tokens",
+                    "output_audio_tokens"),
+    "embeddings": ("input_tokens",),
+    "moderations": ("input_tokens",),
+    "images": ("images",),
+    "audio_speeches": ("characters",),
+    "audio_transcriptions": ("seconds",),
+}  # fmt: skip
+KINDS = (*FIELDS, "vector_stores")
+#: USD per million tokens of a model: (input, cached input, output); None when it has no price.
+Prices = Callable[[str], tuple[float, float, float] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    minute: int  # Unix seconds at the start of the minute
+    kind: str
+    project_id: str
+    api_key_id: str | None
+    model: str
+    batch: bool = False
+    source: str | None = None  # images: image.generation, image.edit, image.variation
+    size: str | None = None  # images: 1024x1024 ...
+
+
+class UsageLedger:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        retention: float = 31 * 86400.0,
+        max_lines: int = 200_000,
+    ) -> None:
+        self._clock = clock
+        self._retention = retention
+        self._max_lines = max_lines
+        self._lines: OrderedDict[Key, dict[str, float]] = OrderedDict()  # insertion order = time order
+        self._totals: dict[tuple[str, str], dict[str, float]] = {}  # (kind, model) -> since start
+        self._minute = 0
+
+    def record(
+        self,
+        kind: str,
+        project_id: str,
+        api_key_id: str | None,
+        model: str,
+        *,
+        batch: bool = False,
+        source: str | None = None,
+        size: str | None = None,
+        requests: int = 1,
+        **counts: float,
+    ) -> None:
+        """Add one request's usage (``counts`` named as in ``FIELDS[kind]``)."""
+        now = self._clock()
+        minute = int(now // 60) * 60
+        if minute != self._minute:
+            self._minute = minute
+            self._expire(now)
+        key = Key(minute, kind, project_id, api_key_id, model, batch, source, size)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = dict.fromkeys((*FIELDS[kind], "num_model_requests"), 0.0)
+            if len(self._lines) > self._max_lines:
+                self._lines.popitem(last=False)
+        total = self._totals.get((kind, model))
+        if total is None:
+            total = self._totals[kind, model] = dict.fromkeys(line, 0.0)
+        line["num_model_requests"] += requests
+        total["num_model_requests"] += requests
+        for name, value in counts.items():
+            line[name] += value
+            total[name] += value
+
+    def _expire(self, now: float) -> None:
+        oldest = now - self._retention
+        while self._lines:
+            key = next(iter(self._lines))
+            if key.minute >= oldest:
+                break
+            del self._lines[key]
+
+    def lines(self, kind: str | None = None) -> Iterator[tuple[Key, dict[str, float]]]:
+        """Every line (of ``kind``), oldest first."""
+        for key, line in self._lines.items():
+            if kind is None or key.kind == kind:
+                yield key, line
+
+    def totals(self) -> Iterator[tuple[str, str, dict[str, float]]]:
+        """(kind, model, counts) since start (or the last reset), whatever the retention dropped."""
+        for (kind, model), counts in self._totals.items():
+            yield kind, model, counts
+
+    def reset(self) -> None:
+        self._lines.clear()
+        self._totals.clear()
+
+    def cost_by_model(self, prices: Prices) -> dict[str, float]:
+        """USD per model since start: a sum over models, not lines (the dashboard asks every second)."""
+        costs: dict[str, float] = {}
+        for kind, model, counts in self.totals():
+            price = prices(model)
+            if price is not None:
+                amount = sum(value for _, value in line_items(kind, counts, price))
+                costs[model] = costs.get(model, 0.0) + amount
+        return costs
+
+
+def line_items(
+    kind: str, counts: dict[str, float], price: tuple[float, float, float]
+) -> list[tuple[str, float]]:
+    """USD per line item of one ledger line: uncached input, cached input and output tokens."""
+    if kind == "completions":
+        cached = counts["input_cached_tokens"]
+        return [
+            ("input", (counts["input_tokens"] - cached) * price[0] / 1e6),
+            ("cached input", cached * price[1] / 1e6),
+            ("output", counts["output_tokens"] * price[2] / 1e6),
+        ]
+    if kind == "embeddings":
+        return [("input", counts["input_tokens"] * price[0] / 1e6)]
+    return []  # priced per image, character or second: the catalog has token prices only
+
+
+def matches(key: Key, filters: dict[str, Iterable[Any] | None]) -> bool:
+    """``filters`` maps a Key field to the values it may take (None: any)."""
+    for name, allowed in filters.items():
+        if allowed is not None and getattr(key, name) not in allowed:
+            return False
+    return True

@@ -1,0 +1,3 @@
+from tests.api.media_fixtures import shared, shared_http
+
+__all__ = ["shared", "shared_http"]
