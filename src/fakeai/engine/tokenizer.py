@@ -15,7 +15,7 @@ help (the GIL is held). So no request may ever meet an unbuilt one:
   ``Harmony`` shares the base tables instead of building the same 200k-token tables twice (0.7 s, 54 MB).
 
 Ids are identical to tiktoken's. ``Tokenizers.loads_after_ready`` counts builds a request had to wait for
-once ``load_all`` finished (always 0 unless the catalog names an encoding outside ``ENCODINGS``).
+once ``load_all`` finished: 0 whenever ``load_all`` was given every bundled encoding, as app.py does.
 """
 
 from __future__ import annotations
