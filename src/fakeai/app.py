@@ -15,14 +15,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeai.api.audio import routes as audio
+from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
+from fakeai.api.conversations import routes as conversations
 from fakeai.api.dashboard import routes as dashboard
+from fakeai.api.files import routes as files
+from fakeai.api.fine_tuning import routes as fine_tuning
 from fakeai.api.images import routes as images
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.organization import routes as organization
+from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
+from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import ENCODINGS
@@ -40,8 +46,23 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions)
-_ROUTE_FAMILIES = (system, models, vllm, metrics, dashboard, organization, images, audio)
+_ENDPOINT_FAMILIES = (chat, completions, responses)
+_ROUTE_FAMILIES = (
+    system,
+    models,
+    vllm,
+    metrics,
+    dashboard,
+    organization,
+    images,
+    audio,
+    files,
+    batches,
+    vector_stores,
+    fine_tuning,
+    responses,
+    conversations,
+)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -60,12 +81,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         _load_vocabularies(state)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
+        await state.jobs.resume()  # unfinished batches and jobs continue from the store
         try:
             yield
         finally:
             for exporter in exporters:
                 await exporter.stop()
             state.media.close()
+            await state.jobs.stop()
+            await state.store.close()
 
     endpoints: list[Endpoint] = [e for family in _ENDPOINT_FAMILIES for e in family.endpoints(state)]
     app = Starlette(

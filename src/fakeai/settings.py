@@ -153,6 +153,38 @@ class Settings(BaseSettings):
         256, ge=1, description="Memory for images behind URLs; the oldest go first when it is full."
     )
 
+    # Stored state (store/: files, uploads, batches, fine-tuning, vector stores; docs/store.md)
+    store: str = Field(
+        "memory",
+        description="Where stored objects live: memory (default, lost at exit) or sqlite:PATH (survives "
+        "a kill -9 and a restart; file bytes in PATH.files/).",
+    )
+    store_max_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=0,
+        description="Cap on everything stored (file bytes and objects; 0: none); past it writes get 400 "
+        "storage_limit_exceeded.",
+    )
+    max_file_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest single File (OpenAI's 512 MB); bodies are also capped by max_request_bytes.",
+    )
+    batch_concurrency: int = Field(
+        64, ge=1, le=4096, description="Lines of one batch in flight on the engine at once."
+    )
+    batch_window_s: float = Field(
+        86400.0,
+        gt=0,
+        description="Simulated seconds a batch may run (its 24h completion_window; scaled by time_scale) "
+        "before it expires.",
+    )
+    fine_tuning_s: float = Field(
+        10.0,
+        gt=0,
+        description="Simulated seconds a fine-tuning job trains, whatever its size (scaled by time_scale).",
+    )
+
     @field_validator("latency_model")
     @classmethod
     def _known_latency_model(cls, value: str) -> str:
@@ -173,6 +205,13 @@ class Settings(BaseSettings):
         if value not in profile_names():
             raise ValueError(f"hardware_profile must be one of {', '.join(profile_names())}; got {value!r}")
         return value
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value == "memory" or (value.startswith("sqlite:") and value.removeprefix("sqlite:")):
+            return value
+        raise ValueError(f"store must be memory or sqlite:PATH; got {value!r}")
 
     @field_validator("log_level", mode="before")
     @classmethod

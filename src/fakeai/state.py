@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from fakeai.api.renders import RenderPool
 from fakeai.catalog import Catalog
@@ -11,11 +12,14 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
+from fakeai.metrics.stored import store_families
 from fakeai.metrics.usage import UsageLedger
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
+from fakeai.store import Store, open_store
 
 #: The token histograms' top bucket when no --max-model-len is set: the largest common context window.
 DEFAULT_MAX_MODEL_LEN = 131072
@@ -32,6 +36,13 @@ class AppState:
     metrics: Metrics
     #: Threads rendering images and audio off the event loop (api/renders.py).
     media: RenderPool
+    #: Every stateful family's objects and blobs (store/): ``store.project(identity.project)``.
+    store: Store
+    #: Background work (batches, fine-tuning, indexing): resumed from the store at start-up.
+    jobs: Jobs = field(default_factory=Jobs)
+    #: Per-app service objects one family shares with others, by name ("vector_stores": the search that
+    #: Responses' file_search and RAG call); built on first use by the owning family.
+    services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
     #: True once every catalog vocabulary is loaded (app.lifespan, before the first request is served).
     ready: bool = False
@@ -43,14 +54,18 @@ class AppState:
         tokenizers = Tokenizers()
         recorder = Recorder(max_model_len=settings.max_model_len or DEFAULT_MAX_MODEL_LEN)
         cluster = build_cluster(settings, clock or LoopClock(settings.time_scale), recorder)
+        store = open_store(settings.store, settings.store_max_bytes or None)
+        metrics = Metrics(recorder, cluster, deprecated=settings.deprecated_metrics)
+        metrics.add_source(store_families(store.stats))
         return cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
             prose=ProseLibrary(tokenizers),
             engine=cluster,
-            metrics=Metrics(recorder, cluster, deprecated=settings.deprecated_metrics),
+            metrics=metrics,
             media=RenderPool(settings.media_threads, settings.media_queue),
+            store=store,
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

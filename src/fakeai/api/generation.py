@@ -153,8 +153,10 @@ class Run:
         completions: list[Completion],
         max_tokens: int,
         arrival: float | None = None,
+        priority: int = 0,
     ) -> Run:
         """Submit one sequence per completion; ``prompts[i]`` is the prompt token ids of choice i.
+        ``priority`` above 0 is background work (batch lines), which yields to live requests.
 
         A full waiting queue is a 429 with ``Retry-After``; a request larger than the whole KV cache a 400.
         """
@@ -168,6 +170,7 @@ class Run:
                 completion.finish_reason,
                 max_tokens,
                 len(completions),
+                priority,
             )
             for index, (prompt, completion) in enumerate(zip(prompts, completions, strict=True))
         ]

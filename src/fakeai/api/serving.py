@@ -36,9 +36,14 @@ async def serve_generation(
     state: AppState,
     endpoint: str,
     wire_type: type,
-    create: Callable[[Any, str, float], Awaitable[Generation]],
+    create: Callable[[Any, str, float], Awaitable[Generation | Reply]],
+    on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
 ) -> Reply:
-    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``)."""
+    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``, ``responses``).
+
+    ``create`` may answer by itself (a background response's immediate reply): that ``Reply`` is returned
+    as is. ``on_error`` frames an error raised once a stream has started (the family's in-band event).
+    """
     arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
     model, stream = "unknown", False
     try:
@@ -52,6 +57,9 @@ async def serve_generation(
         state.request_outcome(model, endpoint, stream, 500)
         raise
 
+    if isinstance(generation, Answer | EventStream):
+        state.request_outcome(model, endpoint, stream, 200)
+        return generation
     if stream:
 
         def close(status: int) -> None:
@@ -61,7 +69,8 @@ async def serve_generation(
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         return EventStream(
-            guarded(step_events(generation.run, frames), close), PushedStream(generation.run, frames, close)
+            guarded(step_events(generation.run, frames), close, on_error),
+            PushedStream(generation.run, frames, close, on_error),
         )
     answer = await _unless_disconnected(exchange, generation)
     state.request_outcome(model, endpoint, False, answer.status)
@@ -123,8 +132,15 @@ class PushedStream:
     engine emits them, with no task woken and no await per token. For transports whose send is synchronous
     (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``."""
 
-    def __init__(self, run: Run, frames: StepFrames, close: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        run: Run,
+        frames: StepFrames,
+        close: Callable[[int], None],
+        on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
+    ) -> None:
         self.run = run
+        self.on_error = on_error
         self.frames = frames
         self.close = close
         self.send: Callable[[bytes], object] = _nowhere
@@ -156,7 +172,7 @@ class PushedStream:
             self.send(self.frames.tail())
             status = 200
         except Exception as exc:
-            frame, status = error_event(exc)
+            frame, status = self.on_error(exc)
             self.send(frame)
         self._end(status)
 

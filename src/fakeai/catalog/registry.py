@@ -135,6 +135,17 @@ class Catalog:
     def list(self) -> list[ModelCard]:
         return list(self._cards.values())
 
+    def derive(self, model_id: str, base: str, owner: str) -> ModelCard:
+        """Serve ``model_id`` as a copy of ``base``'s card (a fine-tuned model): listed, resolvable even
+        when strict. Idempotent."""
+        card = self._lookup.get(model_id)
+        if card is None:
+            card = msgspec.structs.replace(
+                self.resolve(base), id=model_id, provider=owner, created=int(time.time()), aliases=()
+            )
+            self._add(card)
+        return card
+
     def get(self, model_id: str) -> ModelCard:
         """The card for an id or alias; raises ModelNotFoundError if unknown (never creates)."""
         card = self._lookup.get(model_id)

@@ -11,6 +11,7 @@ import math
 import random
 import re
 import uuid
+from fractions import Fraction
 
 _WORDS = (
     "amber", "bright", "cedar", "delta", "ember", "falcon", "garden", "harbor", "island", "juniper",
@@ -203,6 +204,15 @@ def _multiple(
     rng: random.Random, low: float, high: float, ex_low: bool, ex_high: bool, step: float, integer: bool
 ) -> int | float:
     first, last = math.ceil(low / step), math.floor(high / step)
+    if integer and not float(step).is_integer():
+        # An integer that is a multiple of a/b (lowest terms) is a multiple of a: draw among those, and keep
+        # one that the float test of a validator also accepts.
+        whole = float(Fraction(step).limit_denominator(1_000_000).numerator)
+        for _ in range(16):
+            value = _multiple(rng, low, high, ex_low, ex_high, whole, True)
+            if _exact_multiple(value, step):
+                return value
+        raise ValueError(f"no multiple of {step} lies between {low} and {high}")
     candidates = list(range(first, last + 1)) if last - first < 64 else None
     for _ in range(16):
         k = rng.choice(candidates) if candidates else rng.randint(first, last) if first <= last else None

@@ -104,7 +104,7 @@ class Worker:
             return  # aborted while the server was still preparing it
         seq.status = WAITING
         seq.queued = self.clock.now()
-        self.scheduler.waiting.append(seq)
+        self.scheduler.queue(seq)
         self._schedule()
 
     def abort(self, seq: Sequence) -> None:
@@ -122,7 +122,7 @@ class Worker:
         for seq in sched.running:
             running[seq.request.model] = running.get(seq.request.model, 0) + 1
         waiting: dict[str, int] = {}
-        for seq in sched.waiting:
+        for seq in (*sched.waiting, *sched.background) if sched.background else sched.waiting:
             waiting[seq.request.model] = waiting.get(seq.request.model, 0) + 1
         busy = self._busy_seconds + (now - self._busy_since if self._busy_since is not None else 0.0)
         return WorkerSnapshot(
@@ -228,10 +228,7 @@ class Worker:
     def _admit_sequences(self, now: float) -> None:
         sched = self.scheduler
         latency: SequenceLatency = self.latency  # type: ignore[assignment]
-        while sched.waiting and sched.has_room():
-            seq = sched.waiting[0]
-            if not sched.try_admit(seq, now):
-                break
+        while (seq := sched.admit_next(now)) is not None:
             seq.due = now + latency.prefill_delay(seq.to_compute, self._rng)
             heapq.heappush(self._heap, (seq.due, next(self._tie), seq.epoch, seq))
         self._mark_busy(now)
@@ -281,7 +278,7 @@ class Worker:
             heapq.heappush(heap, (due, next(self._tie), seq.epoch, seq))
         if emitted:
             self.observer.step(self.index, emitted, 0.0)
-        if sched.preemptions != preemptions or sched.waiting:  # blocks came free, or something waits
+        if sched.preemptions != preemptions or sched.waiting or sched.background:  # blocks freed, or waits
             self._admit_sequences(now)
         elif heap:
             self._arm(heap[0][0], self._pace)
@@ -311,7 +308,7 @@ class Worker:
         budget = self.config.max_num_batched_tokens or 2**62
         decodes: list[Sequence] = []
         prefills: list[tuple[Sequence, int]] = []
-        if not self.config.chunked_prefill and sched.waiting and sched.has_room():
+        if not self.config.chunked_prefill and sched.head() is not None and sched.has_room():
             # The running batch waits a step while the new prompts are computed: prefill first.
             self._admit(now, budget, prefills, whole=True)
         if not prefills:
@@ -345,11 +342,10 @@ class Worker:
         """Admit queued sequences into this step while the budget lasts: each prompt in chunks, or only
         whole prompts (``whole``; the first is taken whatever its size, as V0 sizes its budget to fit)."""
         sched = self.scheduler
-        while sched.waiting and sched.has_room() and budget > 0:
-            seq = sched.waiting[0]
+        while budget > 0 and (seq := sched.head()) is not None:
             if whole and prefills and seq.tokens > budget:
                 break
-            if not sched.try_admit(seq, now):
+            if sched.admit_next(now) is None:  # live first; a live head may preempt background work
                 break
             chunk = seq.to_compute if whole else min(seq.to_compute, budget)
             prefills.append((seq, chunk))

@@ -5,6 +5,10 @@ and the KV cache has blocks for the request's tokens (a cached prefix costs no n
 blocks the rest. When a running sequence needs one more block and none is free, the newest running sequence
 is preempted: its blocks are freed (hashed ones stay in the prefix cache) and it goes back to the front of
 the queue, to be recomputed when it is readmitted.
+
+Background sequences (``priority`` > 0: batch lines) wait in a queue of their own, admitted only when no
+live sequence waits; a live sequence that finds the batch full or the cache out of blocks preempts the
+newest running background sequence. With no background work, none of this costs anything.
 """
 
 from __future__ import annotations
@@ -144,6 +148,8 @@ class Scheduler:
         self.max_num_seqs = max_num_seqs
         self.max_waiting = max_waiting
         self.waiting: deque[Sequence] = deque()
+        self.background: deque[Sequence] = deque()  # priority > 0, behind every live sequence
+        self.background_running = 0
         # Insertion-ordered, O(1) removal: the newest (last) is preempted first.
         self.running: dict[Sequence, None] = {}
         self.preemptions = 0
@@ -152,6 +158,28 @@ class Scheduler:
 
     def has_room(self) -> bool:
         return self.max_num_seqs is None or len(self.running) < self.max_num_seqs
+
+    def queue(self, seq: Sequence) -> None:
+        (self.background if seq.request.priority else self.waiting).append(seq)
+
+    def head(self) -> Sequence | None:
+        """The next sequence to admit: live ones first."""
+        if self.waiting:
+            return self.waiting[0]
+        return self.background[0] if self.background else None
+
+    def admit_next(self, now: float) -> Sequence | None:
+        """Admit the head if it fits (a live head preempts running background sequences until it does);
+        the admitted sequence, or None when nothing (more) can be admitted now."""
+        seq = self.head()
+        if seq is None:
+            return None
+        while True:
+            if self.has_room() and self.try_admit(seq, now):
+                return seq
+            if seq.request.priority or not self.background_running:
+                return None
+            self.preempt(next(s for s in reversed(self.running) if s.request.priority))
 
     def try_admit(self, seq: Sequence, now: float) -> bool:
         """Move the queue head into the batch if its blocks fit; the cached prefix is not recomputed."""
@@ -167,7 +195,11 @@ class Scheduler:
             seq.cached_tokens = cached
         seq.to_compute = tokens - cached
         seq.status = RUNNING
-        self.waiting.popleft()
+        if seq.request.priority:
+            self.background.popleft()
+            self.background_running += 1
+        else:
+            self.waiting.popleft()
         self.running[seq] = None
         return True
 
@@ -192,19 +224,23 @@ class Scheduler:
 
     def preempt(self, seq: Sequence) -> None:
         del self.running[seq]
+        background = seq.request.priority > 0
+        self.background_running -= background
         self.kv.free(seq.blocks)
         seq.status = WAITING
         seq.to_compute = 0
         seq.epoch += 1
         seq.preemptions += 1
         self.preemptions += 1
-        self.waiting.appendleft(seq)
+        (self.background if background else self.waiting).appendleft(seq)
 
     def remove(self, seq: Sequence) -> None:
         """Take a finished or aborted sequence out, returning its blocks."""
+        background = seq.request.priority > 0
         if seq.status == RUNNING:
             del self.running[seq]
+            self.background_running -= background
         elif seq.status == WAITING:
-            self.waiting.remove(seq)
+            (self.background if background else self.waiting).remove(seq)
         self.kv.free(seq.blocks)
         seq.status = FINISHED

@@ -15,7 +15,8 @@ class EngineRequest:
     ``output_tokens`` tokens leaves. ``prompt`` holds the prompt's token ids: their count costs prefill time
     and KV blocks, and equal leading ids hit the prefix cache. ``finish_reason`` is what the sequence ends
     with if it is not aborted; ``max_tokens`` (its budget) and ``n`` (choices in its API request) are only
-    reported in metrics.
+    reported in metrics. ``priority`` 0 is live traffic; above 0 is background work (batch lines), which
+    is admitted only when no live sequence waits and is preempted first to make room for one.
     """
 
     request_id: str
@@ -25,6 +26,7 @@ class EngineRequest:
     finish_reason: str = "stop"
     max_tokens: int = 0
     n: int = 1
+    priority: int = 0
     prompt_tokens: int = field(init=False)  # len(prompt), counted once
 
     def __post_init__(self) -> None:

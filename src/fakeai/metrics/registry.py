@@ -7,11 +7,12 @@ Build order: ``recorder = Recorder(...)``, then the cluster with ``observer=reco
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fakeai.metrics import dynamo, summary, vllm
 from fakeai.metrics.dcgm import Dcgm
-from fakeai.metrics.exposition import render
+from fakeai.metrics.exposition import Family, render
 from fakeai.metrics.recorder import Recorder
 from fakeai.metrics.view import ClusterView
 
@@ -33,6 +34,12 @@ class Metrics:
         host = hostname or socket.gethostname()
         self.dcgm = Dcgm(host, cluster.now())
         self.dynamo_worker_id = dynamo.worker_id(host)
+        self._sources: list[Callable[[], Iterable[Family]]] = []
+
+    def add_source(self, source: Callable[[], Iterable[Family]]) -> None:
+        """More families for ``/metrics``, read at scrape time (stored state, batch and fine-tuning
+        progress): ``source`` must be cheap and never block (it runs on the event loop)."""
+        self._sources.append(source)
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, error_type: str = "none") -> None:
         """The API layer's hook: see ``Recorder.request_outcome``."""
@@ -40,7 +47,8 @@ class Metrics:
 
     def vllm_text(self) -> bytes:
         snapshots, served = self.cluster.snapshots(), list(self.cluster.served_models())
-        return render(vllm.families(self.recorder, snapshots, served, self.deprecated))
+        families = vllm.families(self.recorder, snapshots, served, self.deprecated)
+        return render([*families, *(family for source in self._sources for family in source())])
 
     def dynamo_text(self) -> bytes:
         snapshots, served = self.cluster.snapshots(), list(self.cluster.served_models())

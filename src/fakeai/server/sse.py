@@ -27,13 +27,18 @@ def sse_event(payload: Any) -> bytes:
 SSE_DONE = b"data: [DONE]\n\n"
 
 
-async def guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None]) -> AsyncIterator[bytes]:
+async def guarded(
+    events: AsyncIterator[bytes],
+    on_close: Callable[[int], None],
+    on_error: Callable[[Exception], tuple[bytes, int]] | None = None,
+) -> AsyncIterator[bytes]:
     """``events``, with ``on_close(status)`` run however the stream ends: 200 when it completed, the
     error's status after an in-band error event, 499 when the client went away (the transport then closes
     this generator).
 
     After the 200 head is sent, an error can only be reported in-band, as OpenAI does: one ``data:`` event
-    with the error body, then the end of the stream.
+    with the error body (or what ``on_error`` frames: the Responses API's typed ``error`` event), then the
+    end of the stream.
     """
     status = CLIENT_CLOSED  # unless the loop below ends on its own
     try:
@@ -41,7 +46,7 @@ async def guarded(events: AsyncIterator[bytes], on_close: Callable[[int], None])
             yield frame
         status = 200
     except Exception as exc:
-        frame, status = error_event(exc)
+        frame, status = (on_error or error_event)(exc)
         yield frame
     finally:
         on_close(status)

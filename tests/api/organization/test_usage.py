@@ -129,3 +129,45 @@ def test_costs_take_only_daily_buckets_and_unknown_kinds_are_404(http: TestClien
         http.get("/v1/organization/costs", params={"start_time": 0, "bucket_width": "1h"}).status_code == 400
     )
     assert http.get("/v1/organization/usage/teleport", params={"start_time": 0}).status_code == 404
+
+
+def test_images_speech_and_transcriptions_are_counted(client: OpenAI, http: TestClient) -> None:
+    client.images.generate(
+        model="dall-e-2", prompt="a lighthouse", n=2, size="256x256", response_format="b64_json"
+    )
+    speech = client.audio.speech.create(model="tts-1", voice="alloy", input="Tides.", response_format="wav")
+    client.audio.transcriptions.create(model="whisper-1", file=("speech.wav", speech.content))
+    day = {"start_time": _day(), "group_by": "model"}
+
+    def results(kind: str, **extra: str) -> list[dict]:
+        body = http.get(f"/v1/organization/usage/{kind}", params={**day, **extra}).json()
+        return [r for bucket in body["data"] for r in bucket["results"]]
+
+    [images] = results("images", group_by="size")
+    assert images["images"] == 2 and images["num_model_requests"] == 1 and images["size"] == "256x256"
+    [spoken] = results("audio_speeches")
+    assert spoken["characters"] == len("Tides.") and spoken["model"] == "tts-1"
+    [heard] = results("audio_transcriptions")
+    assert heard["seconds"] > 0 and heard["model"] == "whisper-1"
+
+
+def test_vector_store_bytes_are_reported_per_project(client: OpenAI, http: TestClient) -> None:
+    upload = client.files.create(
+        file=("tides.txt", b"The tide rises twice a day. " * 20), purpose="assistants"
+    )
+    store = client.vector_stores.create(name="tides", file_ids=[upload.id])
+    for _ in range(200):  # indexing is a job: bounded wait
+        store = client.vector_stores.retrieve(store.id)
+        if store.status == "completed":
+            break
+        time.sleep(0.01)
+    assert store.usage_bytes > 0
+    body = http.get(
+        "/v1/organization/usage/vector_stores", params={"start_time": _day(), "group_by": "project_id"}
+    )
+    [result] = [r for bucket in body.json()["data"] for r in bucket["results"]]
+    assert result == {
+        "object": "organization.usage.vector_stores.result",
+        "usage_bytes": store.usage_bytes,
+        "project_id": "proj_default",
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -9,6 +11,7 @@ from starlette.routing import Route
 from fakeai.api.audio.protocol import SpeechRequest
 from fakeai.api.forms import Form
 from fakeai.api.renders import Lazy
+from fakeai.security.identity import identity_of
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import SSE_HEADERS
 from fakeai.server.sse import guarded
@@ -36,6 +39,10 @@ def routes(state: AppState) -> list[Route]:
         speech = await speaking.get()
         speech.check(body)
         pieces = await speech.speak(body)
+        identity = identity_of(request.scope)
+        state.usage.record(
+            "audio_speeches", identity.project, identity.key_id, body.model, characters=len(body.input)
+        )
         if body.stream_format == "sse":
             return StreamingResponse(
                 guarded(pieces, _ignore), media_type="text/event-stream", headers=SSE_HEADERS
@@ -47,6 +54,14 @@ def routes(state: AppState) -> list[Route]:
             transcriptions = await listening.get()
             ask = transcriptions.read(await Form.read(request), task)
             heard = await transcriptions.hear(ask)
+            identity = identity_of(request.scope)
+            state.usage.record(
+                "audio_transcriptions",
+                identity.project,
+                identity.key_id,
+                ask.card.id,
+                seconds=math.ceil(heard.duration),  # per started second
+            )
             if ask.stream:
                 events = transcriptions.stream(ask, heard)
                 return StreamingResponse(

@@ -184,11 +184,13 @@ class ChatService:
         request_id: str,
         arrival: float | None = None,
         response_mode: str | None = None,
+        priority: int = 0,
     ) -> ChatCompletion:
         """Validate against the model, decide every choice, and start them on the engine.
 
         ``arrival`` (engine clock) is when the request came in; by default, when it reaches the engine.
         ``response_mode`` overrides the server's mode for this request (the x-fakeai-response-mode header).
+        ``priority`` above 0 runs the request as background work (a batch line), yielding to live traffic.
         """
         state = self.state
         card = state.catalog.resolve(request.model)
@@ -242,6 +244,7 @@ class ChatService:
             completions,
             requested or limit,
             arrival,
+            priority,
         )
         fp = fingerprint(request.model, state.settings.seed)
         return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card))

@@ -209,8 +209,13 @@ class CompletionService:
         self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
 
     async def create(
-        self, request: CompletionRequest, request_id: str, arrival: float | None = None
+        self,
+        request: CompletionRequest,
+        request_id: str,
+        arrival: float | None = None,
+        priority: int = 0,
     ) -> TextCompletion:
+        """``priority`` above 0 runs the request as background work (a batch line)."""
         state = self.state
         card = state.catalog.resolve(request.model)
         if card.kind not in ("chat", "completion"):
@@ -273,6 +278,8 @@ class CompletionService:
                 best_of,
             )
         max_tokens = request.max_tokens if request.max_tokens is not None else limit
-        run = Run.start(state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival)
+        run = Run.start(
+            state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival, priority
+        )
         fp = fingerprint(request.model, state.settings.seed)
         return TextCompletion(request, run, prompts, fp, logprobs)

@@ -12,6 +12,7 @@ from fakeai.api.images.protocol import ImageGenerationRequest
 from fakeai.api.images.store import ImageStore
 from fakeai.api.renders import Lazy
 from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.security.identity import identity_of
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import SSE_HEADERS
 from fakeai.server.responses import json_response
@@ -39,6 +40,16 @@ def routes(state: AppState) -> list[Route]:
     async def answer(request: Request, model: str, ask: ImageAsk, operation: str, inputs: object = None):
         resolved = plan(state.catalog.get(model), ask, operation)
         result = await (await service.get()).create(resolved, base_url(request), operation, inputs)
+        identity = identity_of(request.scope)
+        state.usage.record(
+            "images",
+            identity.project,
+            identity.key_id,
+            resolved.model,
+            source=_SOURCES[operation],
+            size=f"{resolved.width}x{resolved.height}",
+            images=resolved.n,
+        )
         if isinstance(result, dict):
             return json_response(result)
         return StreamingResponse(
@@ -108,6 +119,10 @@ def routes(state: AppState) -> list[Route]:
         Route("/v1/images/variations", variations, methods=["POST"]),
         Route("/v1/images/files/{name}", image_file, methods=["GET"]),
     ]
+
+
+#: The organization usage API's ``source`` of each operation.
+_SOURCES = {"generations": "image.generation", "edits": "image.edit", "variations": "image.variation"}
 
 
 def _ignore(status: int) -> None:

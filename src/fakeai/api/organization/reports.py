@@ -9,7 +9,7 @@ the first bucket not returned.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,8 +126,9 @@ def _page(data: list[dict[str, Any]], following: int | None) -> dict[str, Any]:
     }
 
 
-def usage(ledger: UsageLedger, kind: str, query: Query, vector_bytes: Callable[[], dict[str, int]]) -> dict:
-    """``/organization/usage/{kind}``: one bucket per width, its results grouped."""
+def usage(ledger: UsageLedger, kind: str, query: Query, levels: dict[str, int]) -> dict:
+    """``/organization/usage/{kind}``: one bucket per width, its results grouped. ``levels``: for
+    vector_stores, the bytes each project holds now."""
     starts, following = _buckets(query)
     width = WIDTHS[query.width]
     groups: dict[int, dict[tuple, dict[str, Any]]] = {start: {} for start in starts}
@@ -135,7 +136,7 @@ def usage(ledger: UsageLedger, kind: str, query: Query, vector_bytes: Callable[[
         # A level, not a sum: what the stores hold now, reported in the bucket that holds now.
         now = int(time.time()) // width * width
         if now in groups:
-            for project, size in vector_bytes().items():
+            for project, size in levels.items():
                 if matches(Key(now, kind, project, None, ""), {"project_id": query.filters["project_id"]}):
                     group = (project,) if "project_id" in query.group_by else ()
                     line = groups[now].setdefault(group, {"usage_bytes": 0})
@@ -156,7 +157,7 @@ def usage(ledger: UsageLedger, kind: str, query: Query, vector_bytes: Callable[[
         for group, totals in groups[start].items():
             named = dict(zip(query.group_by, group, strict=True))
             result = {"object": f"organization.usage.{kind}.result"}
-            result |= {name: _count(name, value) for name, value in totals.items()}
+            result |= {name: int(value) for name, value in totals.items()}
             result |= {field: named.get(field) for field in GROUPS[kind]}
             results.append(result)
         data.append({"object": "bucket", "start_time": start, "end_time": start + width, "results": results})
@@ -202,10 +203,6 @@ def _group_value(key: Key, field: str) -> Any:
     if field in ("user_id", "service_tier"):
         return None if field == "user_id" else "default"
     return getattr(key, field)
-
-
-def _count(name: str, value: float) -> float | int:
-    return value if name == "seconds" else int(value)
 
 
 PER_MODEL_COLUMNS = ("model", "requests", "input_tokens", "cached_input_tokens", "output_tokens", "cost_usd")

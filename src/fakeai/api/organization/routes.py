@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fakeai.api.organization import reports
+from fakeai.api.vector_stores.service import KIND as VECTOR_STORE
 from fakeai.errors import NotFoundError
 from fakeai.metrics.usage import KINDS
 from fakeai.server.responses import json_response
@@ -20,8 +21,13 @@ from fakeai.state import AppState
 def routes(state: AppState) -> list[Route]:
     prices = state.catalog.token_prices
 
-    def vector_bytes() -> dict[str, int]:
-        return {}  # filled in when the vector stores report their bytes per project
+    async def vector_bytes() -> dict[str, int]:
+        """Bytes every project's vector stores hold now: an organization-wide report reads across
+        projects, as OpenAI's admin API does."""
+        totals: dict[str, int] = {}
+        for project, store in await state.store.scan(VECTOR_STORE):
+            totals[project] = totals.get(project, 0) + int(store.get("usage_bytes", 0))
+        return totals
 
     def params(request: Request) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -34,7 +40,8 @@ def routes(state: AppState) -> list[Route]:
         if kind not in KINDS:
             raise NotFoundError(f"Invalid URL (GET /v1/organization/usage/{kind})")
         query = reports.parse_query(params(request), reports.GROUPS[kind])
-        return json_response(reports.usage(state.usage, kind, query, vector_bytes))
+        levels = await vector_bytes() if kind == "vector_stores" else {}
+        return json_response(reports.usage(state.usage, kind, query, levels))
 
     async def costs(request: Request) -> Response:
         query = reports.parse_query(params(request), reports.COST_GROUPS, costs=True)

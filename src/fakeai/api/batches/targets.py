@@ -1,0 +1,63 @@
+"""The endpoints a batch may target: one registry, one line per family.
+
+A target turns one batch line's ``body`` (JSON bytes) into the response body the live endpoint would
+return, through that family's own service and the same engine, at background priority; it raises a
+``FakeAIError`` exactly where the live endpoint would answer with an error. A family joins batches by
+adding its URL and factory to ``TARGETS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fakeai.api.chat.protocol import ChatCompletionRequest
+from fakeai.api.chat.service import ChatService
+from fakeai.api.completions.protocol import CompletionRequest
+from fakeai.api.completions.service import CompletionService
+from fakeai.errors import InvalidRequestError
+from fakeai.server.decode import decode_json
+from fakeai.state import AppState
+
+#: The engine priority of batch lines: behind every live request (engine/scheduler.py).
+BATCH_PRIORITY = 1
+
+LineRunner = Callable[[bytes, str], Awaitable[dict[str, Any]]]
+TargetFactory = Callable[[AppState], LineRunner]
+
+
+def _no_stream(stream: bool | None) -> None:
+    if stream:
+        raise InvalidRequestError(
+            "Streaming is not supported in the Batch API: remove 'stream'.", param="stream"
+        )
+
+
+def chat_target(state: AppState) -> LineRunner:
+    service = ChatService(state)
+
+    async def run(body: bytes, request_id: str) -> dict[str, Any]:
+        request = decode_json(body, ChatCompletionRequest)
+        _no_stream(request.stream)
+        completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
+        return await completion.response()
+
+    return run
+
+
+def completions_target(state: AppState) -> LineRunner:
+    service = CompletionService(state)
+
+    async def run(body: bytes, request_id: str) -> dict[str, Any]:
+        request = decode_json(body, CompletionRequest)
+        _no_stream(request.stream)
+        completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
+        return await completion.response()
+
+    return run
+
+
+TARGETS: dict[str, TargetFactory] = {
+    "/v1/chat/completions": chat_target,
+    "/v1/completions": completions_target,
+}

@@ -1,0 +1,1 @@
+"""The Conversations API (``/v1/conversations``): stored item lists that responses read and append to."""

@@ -1,0 +1,2 @@
+"""``/v1/files`` and ``/v1/uploads``: stored bytes, the input and output of batches, fine-tuning and
+vector stores."""

@@ -1,0 +1,35 @@
+"""Stored state and batch progress on /metrics, parsed by prometheus_client's own parser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from openai import OpenAI
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.api.batches.conftest import chat_line, submit, wait
+
+
+def samples(client: OpenAI) -> dict[tuple[str, tuple], float]:
+    text = client._client.get("/metrics").text  # type: ignore[attr-defined]
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name.startswith("fakeai:")
+    }
+
+
+def test_store_and_batch_metrics(batch_client: Callable[..., OpenAI]) -> None:
+    client = batch_client()
+    batch = wait(client, submit(client, [chat_line("a", max_tokens=2), chat_line("b", max_tokens=-1)]).id)
+    assert batch.status == "completed"
+    found = samples(client)
+    assert found[("fakeai:batch_requests_total", (("outcome", "completed"),))] == 1
+    assert found[("fakeai:batch_requests_total", (("outcome", "failed"),))] == 1
+    assert found[("fakeai:batches_running", ())] == 0
+    assert found[("fakeai:store_objects", (("kind", "batch"),))] == 1
+    assert found[("fakeai:store_objects", (("kind", "file"),))] == 3  # input, output, error
+    assert found[("fakeai:store_blobs", ())] == 3
+    content = sum(f.bytes for f in client.files.list())
+    assert found[("fakeai:store_bytes", ())] > content  # the bytes and the objects describing them

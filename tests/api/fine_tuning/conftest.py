@@ -1,0 +1,3 @@
+from tests.api.batches.conftest import batch_client
+
+__all__ = ["batch_client"]
