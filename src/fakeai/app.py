@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fakeai.api.audio import routes as audio
+from fakeai.api.azure import routes as azure
 from fakeai.api.batches import routes as batches
 from fakeai.api.chat import routes as chat
 from fakeai.api.completions import routes as completions
@@ -23,11 +24,14 @@ from fakeai.api.dashboard import routes as dashboard
 from fakeai.api.files import routes as files
 from fakeai.api.fine_tuning import routes as fine_tuning
 from fakeai.api.images import routes as images
+from fakeai.api.messages import routes as messages
 from fakeai.api.metrics import routes as metrics
 from fakeai.api.models import routes as models
 from fakeai.api.organization import routes as organization
+from fakeai.api.realtime import routes as realtime
 from fakeai.api.responses import routes as responses
 from fakeai.api.system import routes as system
+from fakeai.api.text_generation import routes as text_generation
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
@@ -39,6 +43,7 @@ from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
 from fakeai.server.responses import error_response
+from fakeai.server.shutdown import Draining
 from fakeai.settings import Settings
 from fakeai.state import AppState
 
@@ -46,7 +51,7 @@ log = logging.getLogger("fakeai")
 
 #: Families written as framework-free ``Endpoint``s (server/exchange.py): the hot paths, which the RSGI front
 #: serves directly. The others are Starlette routes, which it reaches through its ASGI bridge.
-_ENDPOINT_FAMILIES = (chat, completions, responses)
+_ENDPOINT_FAMILIES = (chat, completions, responses, messages, text_generation)
 _ROUTE_FAMILIES = (
     system,
     models,
@@ -62,6 +67,8 @@ _ROUTE_FAMILIES = (
     fine_tuning,
     responses,
     conversations,
+    azure,
+    realtime,
 )
 
 
@@ -100,6 +107,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ],
         middleware=[
             Middleware(OpenAIHeaders),
+            Middleware(Draining, drain=state.drain),
             Middleware(BodyLimit, limit=settings.max_request_bytes),
         ],
         exception_handlers={

@@ -84,6 +84,13 @@ class ServerError(FakeAIError):
     type = "server_error"
 
 
+class ServiceUnavailableError(FakeAIError):
+    """503: the server cannot take the request now (it is shutting down)."""
+
+    status = 503
+    type = "server_error"
+
+
 def http_error(status: int, message: str) -> FakeAIError:
     """The error for a framework-level HTTP status (unknown route, wrong method, ...)."""
     cls = {404: NotFoundError, 405: MethodNotAllowedError, 413: PayloadTooLargeError}.get(status)

@@ -134,6 +134,25 @@ class Settings(BaseSettings):
         description="Also serve DCGM's metrics at /metrics on this port (exporter: 9400).",
     )
 
+    # Azure OpenAI routes (api/azure)
+    azure_deployments: dict[str, str] = Field(
+        default_factory=dict,
+        description="Azure deployment name -> catalog model id, as a mapping, JSON, or 'name=model,...'; "
+        "a deployment not listed is the model of its own name.",
+    )
+
+    @field_validator("azure_deployments", mode="before")
+    @classmethod
+    def _deployment_pairs(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the flag's text: JSON, or name=model pairs
+            text = value.strip()
+            if text.startswith("{"):
+                import json
+
+                return json.loads(text)
+            return dict(pair.split("=", 1) for pair in text.split(",") if "=" in pair)
+        return value
+
     # Media (images and audio families: api/images, api/audio)
     media_threads: int = Field(
         1, ge=1, le=64, description="Threads rendering images and audio, off the event loop."

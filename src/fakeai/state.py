@@ -17,6 +17,7 @@ from fakeai.metrics import Metrics, Recorder
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.metrics.stored import store_families
 from fakeai.metrics.usage import UsageLedger
+from fakeai.server.shutdown import Drain
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
 from fakeai.store import Store, open_store
@@ -48,6 +49,8 @@ class AppState:
     ready: bool = False
     #: Every finished request's usage, for the organization usage and costs API.
     usage: UsageLedger = field(default_factory=UsageLedger)
+    #: Graceful shutdown: whether the app is draining, and the requests a shutdown interrupts.
+    drain: Drain = field(default_factory=Drain)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> AppState:
@@ -64,8 +67,8 @@ class AppState:
             prose=ProseLibrary(tokenizers),
             engine=cluster,
             metrics=metrics,
-            media=RenderPool(settings.media_threads, settings.media_queue),
             store=store,
+            media=RenderPool(settings.media_threads, settings.media_queue),
         )
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:

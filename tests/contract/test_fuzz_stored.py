@@ -25,7 +25,7 @@ def test_no_input_makes_the_stored_families_fail() -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=4,
+            max_examples=3,
             deadline=None,
             derandomize=True,
             database=None,

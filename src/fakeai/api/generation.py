@@ -132,7 +132,12 @@ def compose_choices(
     ]
 
 
-@dataclass(slots=True)
+#: The most tokens one ``Run.news`` reports: ~250 bytes of SSE each, so one step's frames stay ~256 KB
+#: however long the client did not read (the engine went on meanwhile, as vLLM's does).
+STEP_TOKENS = 1024
+
+
+@dataclass(slots=True, eq=False)  # hashed by identity: shutdown keeps a set of the running ones
 class Run:
     """The engine sequences of one API request: one per choice, all waking one ``Wakeup``."""
 
@@ -142,6 +147,8 @@ class Run:
     wakeup: Wakeup = field(default_factory=Wakeup)
     #: Choices not yet reported finished by ``news`` (indexes into ``streams``).
     pending: list[int] = field(default_factory=list)
+    #: Set by ``interrupt``: the error the request ends with instead of its remaining tokens.
+    failure: Exception | None = None
 
     @classmethod
     def start(
@@ -203,32 +210,61 @@ class Run:
         return self.streams[0].cached_tokens if self.streams else 0
 
     async def wait(self) -> None:
-        """Until every sequence has emitted its last token (the non-streaming path)."""
+        """Until every sequence has emitted its last token (the non-streaming path); raises the
+        ``interrupt`` error if one comes first."""
         while not self.finished:
             await self.wakeup.wait()
+            if self.failure is not None:
+                raise self.take_failure()
+
+    def interrupt(self, error: Exception) -> None:
+        """End the request now with ``error`` (the server is shutting down): whoever drives it (``wait``,
+        ``step_events`` or a pushed stream) raises it at its next wake-up, which this triggers."""
+        if self.failure is None:
+            self.failure = error
+            self.wakeup.set()
+
+    def take_failure(self) -> Exception:
+        """The ``interrupt`` error, once: the run lets go of it, so the traceback its raise attaches
+        keeps nothing alive (a pushed stream's transport is released, and its body ends, by refcount)."""
+        failure, self.failure = self.failure, None
+        assert failure is not None
+        return failure
 
     def news(self) -> list[tuple[int, int, int, bool]]:
         """What each pending choice emitted since the last call (the streaming path: call it after each
-        ``wakeup.wait()`` while ``pending``): ``(index, start, stop, finished)`` per choice with news, where
-        ``[start, stop)`` are its new tokens, reasoning first and then answer (see ``Completion``).
+        ``wakeup.wait()`` while ``pending``, and again without waiting while ``behind``): ``(index, start,
+        stop, finished)`` per choice with news, where ``[start, stop)`` are its new tokens, reasoning first
+        and then answer (see ``Completion``).
 
-        One tuple per choice per engine step, never per token; every choice is reported at least once,
-        the last time with ``finished``, after which it leaves ``pending``.
+        One tuple per choice per engine step, never per token, and at most ``STEP_TOKENS`` tokens in all:
+        a stream whose client fell behind (backpressure) catches up in bounded chunks. Every choice is
+        reported at least once, the last time with ``finished``, after which it leaves ``pending``.
         """
         news = []
         done = False
         streams = self.streams
+        limit = max(STEP_TOKENS // len(self.pending), 1) if self.pending else None
         for index in self.pending:
             stream = streams[index]
-            new = stream.take()
-            finished = stream.finished
+            start = stream.taken
+            new = stream.take(limit)
+            finished = stream.finished and stream.taken == stream.generated
             if new or finished:
-                stop = stream.generated
-                news.append((index, stop - new, stop, finished))
+                news.append((index, start, start + new, finished))
                 done = done or finished
         if done:
-            self.pending = [index for index in self.pending if not streams[index].finished]
+            self.pending = [i for i in self.pending if not (streams[i].finished and not self._left(i))]
         return news
+
+    def _left(self, index: int) -> int:
+        stream = self.streams[index]
+        return stream.generated - stream.taken
+
+    @property
+    def behind(self) -> bool:
+        """Tokens already emitted wait to be reported by ``news`` (it stopped at ``STEP_TOKENS``)."""
+        return any(self._left(index) for index in self.pending)
 
     def abort(self) -> None:
         """Free every unfinished sequence (client disconnected, or an error)."""
@@ -251,7 +287,10 @@ class StepFrames(Protocol):
 
 async def step_events(run: Run, frames: StepFrames) -> AsyncIterator[bytes]:
     while run.pending:
-        await run.wakeup.wait()
+        if not run.behind:  # a client that was slow to read catches up first, in bounded steps
+            await run.wakeup.wait()
+        if run.failure is not None:
+            raise run.take_failure()
         chunk = frames.step()
         if chunk:
             yield chunk

@@ -7,15 +7,18 @@ Written against ``Exchange`` (server/exchange.py), so the ASGI routes and the RS
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fakeai.api.generation import Run, StepFrames, step_events
 from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
-from fakeai.server.exchange import CLIENT_CLOSED, Answer, EventStream, Exchange, Reply
+from fakeai.server.exchange import CLIENT_CLOSED, Answer, Backlog, EventStream, Exchange, Reply
 from fakeai.server.sse import error_event, guarded
 from fakeai.state import AppState
+
+log = logging.getLogger("fakeai.server")
 
 
 class Generation(Protocol):
@@ -60,9 +63,12 @@ async def serve_generation(
     if isinstance(generation, Answer | EventStream):
         state.request_outcome(model, endpoint, stream, 200)
         return generation
+    drain = state.drain
+    drain.track(generation.run)  # a shutdown interrupts it (server/shutdown.py)
     if stream:
 
         def close(status: int) -> None:
+            drain.untrack(generation.run)
             generation.run.abort()
             state.request_outcome(model, endpoint, True, status)
             _bill(state, exchange, model, generation)  # tokens generated are billed, even if the client left
@@ -72,7 +78,13 @@ async def serve_generation(
             guarded(step_events(generation.run, frames), close, on_error),
             PushedStream(generation.run, frames, close, on_error),
         )
-    answer = await _unless_disconnected(exchange, generation)
+    try:
+        answer = await _unless_disconnected(exchange, generation)
+    except FakeAIError as exc:  # interrupted by a shutdown
+        state.request_outcome(model, endpoint, False, exc.status)
+        raise
+    finally:
+        drain.untrack(generation.run)
     state.request_outcome(model, endpoint, False, answer.status)
     if answer.status == 200:
         _bill(state, exchange, model, generation)
@@ -127,10 +139,19 @@ async def _unless_disconnected(exchange: Exchange, generation: Generation) -> An
     return Answer(b"", CLIENT_CLOSED) if gone else Answer.json(result)
 
 
+#: Seconds between two looks at a paused stream's connection (is its client reading again?).
+POLL_S = 0.05
+
+
 class PushedStream:
     """A stream sent from inside the engine's wakeup (``Wakeup.listen``): each step's frames go out as the
     engine emits them, with no task woken and no await per token. For transports whose send is synchronous
-    (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``."""
+    (Granian's RSGI); ``close(status)`` runs once however the stream ends, as with ``guarded``.
+
+    Backpressure: given a ``Backlog`` (the connection's send queue, server/flow.py), the stream stops
+    listening while its client is behind and looks again every ``POLL_S``; the engine keeps generating
+    meanwhile, and the tokens wait as a count (``Run.behind``), sent in bounded steps once it reads again.
+    """
 
     def __init__(
         self,
@@ -145,11 +166,14 @@ class PushedStream:
         self.close = close
         self.send: Callable[[bytes], object] = _nowhere
         self.done: asyncio.Future[None] | None = None
+        self.backlog: Backlog | None = None
+        self.paused = False
 
-    def start(self, send: Callable[[bytes], object]) -> asyncio.Future[None]:
+    def start(self, send: Callable[[bytes], object], backlog: Backlog | None = None) -> asyncio.Future[None]:
         """Begin sending with ``send``; the future completes when the stream has ended."""
         loop = asyncio.get_running_loop()
         self.send = send
+        self.backlog = backlog
         self.done = loop.create_future()
         if self.run.wakeup.listen(self._step) or not self.run.pending:
             loop.call_soon(self._step)  # what the engine emitted before anyone listened
@@ -161,13 +185,24 @@ class PushedStream:
 
     def _step(self) -> None:
         # Runs inside the engine's timer: it must not raise, and must not call back into the engine.
-        if self.done is None or self.done.done():
+        done = self.done
+        if done is None or done.done() or self.paused:
             return
         try:
+            if self.run.failure is not None:
+                frame, status = self.on_error(self.run.take_failure())
+                self.send(frame)
+                self._end(status)
+                return
             chunk = self.frames.step()
             if chunk:
                 self.send(chunk)
             if self.run.pending:
+                backlog = self.backlog
+                if backlog is not None and chunk and backlog.behind(len(chunk)):
+                    self._pause()
+                elif self.run.behind:  # catching up after a pause: the next bounded step
+                    done.get_loop().call_soon(self._step)
                 return
             self.send(self.frames.tail())
             status = 200
@@ -176,11 +211,30 @@ class PushedStream:
             self.send(frame)
         self._end(status)
 
+    def _pause(self) -> None:
+        log.debug("stream paused: its client is behind")
+        self.paused = True
+        self.run.wakeup.listen(None)  # the engine's wake-ups now only mark the run as pending
+        assert self.done is not None
+        self.done.get_loop().call_later(POLL_S, self._poll)
+
+    def _poll(self) -> None:
+        done, backlog = self.done, self.backlog
+        if done is None or done.done() or backlog is None:
+            return
+        if self.run.failure is None and not backlog.caught_up():
+            done.get_loop().call_later(POLL_S, self._poll)
+            return
+        self.paused = False
+        self.run.wakeup.listen(self._step)
+        self._step()
+
     def _end(self, status: int) -> None:
         done = self.done
         if done is None or done.done():
             return
         self.run.wakeup.listen(None)
+        self.send = _nowhere  # let go of the transport: its body ends when the last reference goes
         done.set_result(None)
         # ``close`` aborts the run's sequences: never from inside the engine's own loop.
         done.get_loop().call_soon(self.close, status)

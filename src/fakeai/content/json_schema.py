@@ -8,6 +8,11 @@ the field's name and ``format`` (content/values.py), strings for ``pattern`` fro
 Recursion terminates: past ``_SOFT_DEPTH`` levels of nesting only what is required is generated (no
 optional properties, the fewest items, the branch of a union that does not recurse if there is one); a
 schema that still nests past ``_HARD_DEPTH`` has no finite instance and is refused.
+
+Generation is bounded, since a schema is user input (docs/generation.md, "Limits"): a keyword asking for
+more than ``MAX_STRING_LENGTH`` characters or ``MAX_ITEMS`` items is refused before anything is built, an
+instance's strings share a budget of ``MAX_TEXT`` characters, and ``_MAX_WORK`` bounds the schema nodes
+resolved. Each refusal is a ``SchemaError`` naming the keyword, so the request gets a 400 in milliseconds.
 """
 
 from __future__ import annotations
@@ -15,19 +20,26 @@ from __future__ import annotations
 import copy
 import json
 import random
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from fakeai.content import values
-from fakeai.content.pattern import PatternError, matching
+from fakeai.content.pattern import PatternError, matching, search
 
 Path = tuple[str | int, ...]
 
 _SOFT_DEPTH = 4
 _HARD_DEPTH = 24
 _MAX_REF_CHAIN = 32
-_MAX_WORK = 20_000
+_MAX_WORK = 10_000
+#: The longest string one ``minLength`` (or ``pattern``) may ask for, in characters.
+MAX_STRING_LENGTH = 100_000
+#: The most characters all strings of one instance may hold together (~25k tokens of JSON).
+MAX_TEXT = 100_000
+#: The most items (``minItems``, ``minContains``) or properties (``minProperties``) one keyword may ask for.
+MAX_ITEMS = 10_000
+#: The most branches ``allOf`` may multiply unions into (``anyOf`` x ``anyOf``).
+_MAX_BRANCHES = 1_000
 _OPTIONAL_PROBABILITY = 0.7
 _NULL_PROBABILITY = 0.15
 _TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
@@ -49,7 +61,10 @@ def instance(
 ) -> Any:
     """A JSON value that validates against ``schema``. ``hint`` names it (a function or format name) and
     seeds plausible strings; ``mentions`` lets free-text fields take what the user names (tool arguments)."""
-    return _Generator(schema, rng, mentions).value(schema, (), hint, 0)
+    try:
+        return _Generator(schema, rng, mentions).value(schema, (), hint, 0)
+    except RecursionError:  # a schema nested deeper than Python's stack (limits in strict_schema.py)
+        raise SchemaError("the schema is nested too deeply to generate an instance for") from None
 
 
 def _canonical(value: Any) -> str:
@@ -62,6 +77,13 @@ class _Generator:
         self.rng = rng
         self.mentions = mentions
         self.work = 0  # schema nodes resolved: bounds the effort on pathological schemas
+        self.text = MAX_TEXT  # characters the instance's strings may still use
+
+    def _spend(self, text: str, path: Path) -> str:
+        self.text -= len(text)
+        if self.text < 0:
+            raise SchemaError(f"the instance would exceed {MAX_TEXT} characters of strings", path)
+        return text
 
     # -- resolution: $ref and allOf become one flat schema ------------------------------------------------
 
@@ -172,7 +194,7 @@ class _Generator:
         if kind in ("integer", "number"):
             try:
                 return values.number(self.rng, integer=kind == "integer", **_bounds(schema))
-            except ValueError as exc:
+            except (ValueError, TypeError, OverflowError) as exc:  # bounds that are not finite numbers
                 raise SchemaError(str(exc), path) from exc
         if kind == "boolean":
             return self.rng.random() < 0.5
@@ -181,14 +203,22 @@ class _Generator:
         raise SchemaError(f"unknown type {kind!r}", (*path, "type"))
 
     def _string(self, schema: Mapping, path: Path, hint: str) -> str:
-        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        low, high = _count(schema, "minLength", 0, MAX_STRING_LENGTH, path), schema.get("maxLength")
         if high is not None and low > high:
             raise SchemaError(f"minLength {low} exceeds maxLength {high}", path)
+        room = min(self.text, MAX_STRING_LENGTH)
+        if low > room:
+            raise SchemaError(f"the instance would exceed {MAX_TEXT} characters of strings", path)
         pattern = schema.get("pattern")
         if pattern is None:
-            return values.text(self.rng, hint, schema.get("format"), low, high, self.mentions)
+            text = values.text(self.rng, hint, schema.get("format"), low, high, self.mentions)
+            return self._spend(text, path)
+        if not isinstance(pattern, str):
+            raise SchemaError("'pattern' must be a string", (*path, "pattern"))
         try:
-            return matching(pattern, self.rng, low, high)
+            return self._spend(
+                matching(pattern, self.rng, low, room if high is None else min(high, room)), path
+            )
         except PatternError as exc:
             raise SchemaError(str(exc), (*path, "pattern")) from exc
 
@@ -196,7 +226,7 @@ class _Generator:
         properties: Mapping[str, Any] = schema.get("properties") or {}
         required = list(dict.fromkeys(schema.get("required") or ()))
         extra = schema.get("additionalProperties", True)
-        low, high = schema.get("minProperties", 0), schema.get("maxProperties")
+        low, high = _count(schema, "minProperties", 0, MAX_ITEMS, path), schema.get("maxProperties")
         if high is not None and len(required) > high:
             raise SchemaError(f"{len(required)} required properties exceed maxProperties {high}", path)
         optional = [k for k in properties if k not in required]
@@ -245,13 +275,13 @@ class _Generator:
         prefix = schema.get("prefixItems") or []
         if isinstance(items, list):  # draft 4-7 tuple form
             prefix, items = items, schema.get("additionalItems", True)
-        low, high = schema.get("minItems", 0), schema.get("maxItems")
+        low, high = _count(schema, "minItems", 0, MAX_ITEMS, path), schema.get("maxItems")
         if items is False:
             high = len(prefix) if high is None else min(high, len(prefix))
         if high is not None and low > high:
             raise SchemaError(f"minItems {low} exceeds the most items allowed ({high})", path)
         contains = schema.get("contains")
-        need = schema.get("minContains", 1) if contains is not None else 0
+        need = _count(schema, "minContains", 1, MAX_ITEMS, path) if contains is not None else 0
         low = max(low, need)
         if depth >= _SOFT_DEPTH:
             count = low
@@ -259,6 +289,8 @@ class _Generator:
             spread = max(1, 3 - depth)  # nested arrays get shorter, so recursive trees stay small
             top = low + spread if high is None else min(high, max(low, 1) + spread - 1)
             count = self.rng.randint(min(max(low, 1), top), top)
+        if count > _MAX_WORK - self.work:  # each item is a node at least: refuse before building any
+            raise SchemaError("the schema is too complex to generate an instance for", path)
         singular = hint[:-1] if hint.endswith("s") and len(hint) > 3 else hint
         result: list[Any] = []
         seen: set[str] = set()
@@ -283,6 +315,18 @@ class _Generator:
             seen.add(_canonical(item))
             result.append(item)
         return result
+
+
+def _count(schema: Mapping, keyword: str, default: int, limit: int, path: Path) -> int:
+    """A lower bound (``minLength``, ``minItems`` ...): a non-negative integer no larger than ``limit``."""
+    value = schema.get(keyword, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SchemaError(f"'{keyword}' must be a non-negative integer", path)
+    if value > limit:
+        raise SchemaError(f"'{keyword}' of {value} exceeds the supported maximum of {limit}", path)
+    return value
 
 
 def _types(schema: Mapping) -> list[str]:
@@ -333,7 +377,10 @@ def _bounds(schema: Mapping) -> dict[str, Any]:
 
 def _pattern_schema(schema: Mapping, key: str) -> Any:
     """The merged ``patternProperties`` schemas whose pattern matches ``key``, or None."""
-    matched = [s for p, s in (schema.get("patternProperties") or {}).items() if re.search(p, key)]
+    try:
+        matched = [s for p, s in (schema.get("patternProperties") or {}).items() if search(p, key)]
+    except PatternError as exc:
+        raise SchemaError(str(exc), ("patternProperties",)) from None
     if not matched:
         return None
     return matched[0] if len(matched) == 1 else {"allOf": matched}
@@ -385,6 +432,8 @@ def _merge(a: Any, b: Any, path: Path) -> Any:
             closed = merged[key] is False or value is False
             merged[key] = False if closed else {"allOf": [merged[key], value]}
         elif key in ("anyOf", "oneOf"):
+            if len(merged[key]) * len(value) > _MAX_BRANCHES:
+                raise SchemaError(f"allOf multiplies '{key}' into more than {_MAX_BRANCHES} branches", path)
             merged[key] = [{"allOf": [x, y]} for x in merged[key] for y in value]
         else:
             merged[key] = value

@@ -26,11 +26,15 @@ EFFORT_TOKENS: dict[str, tuple[int, int]] = {
 }
 
 
-def think(prose: Prose, rng: random.Random, effort: str | None, limit: int) -> list[str]:
+def think(prose: Prose, rng: random.Random, effort: str | tuple[int, int] | None, limit: int) -> list[str]:
     """The reasoning tokens of one choice: a seeded count for ``effort``, at most ``limit``.
 
-    ``effort`` None means no reasoning and draws nothing from ``rng``.
+    ``effort`` is a named effort or an inclusive (low, high) range of tokens (Anthropic's
+    ``budget_tokens``); None means no reasoning and draws nothing from ``rng``.
     """
-    low, high = EFFORT_TOKENS[effort] if effort else (0, 0)
+    if isinstance(effort, tuple):
+        low, high = effort
+    else:
+        low, high = EFFORT_TOKENS[effort] if effort else (0, 0)
     budget = min(rng.randint(low, high), limit) if high else 0
     return prose.generate(rng, budget)[:budget] if budget else []

@@ -133,11 +133,19 @@ class Sequence:
         """Tokens whose KV the sequence holds once computed: its prompt and what it generated."""
         return self.prompt_tokens + self.generated
 
-    def take(self) -> int:
-        """How many tokens were emitted since the last call (never blocks)."""
+    def take(self, limit: int | None = None) -> int:
+        """How many tokens were emitted since the last call (never blocks), at most ``limit``: the rest
+        stay to take (a consumer that fell behind catches up in bounded steps)."""
         new = self.generated - self._taken
-        self._taken = self.generated
+        if limit is not None and new > limit:
+            new = limit
+        self._taken += new
         return new
+
+    @property
+    def taken(self) -> int:
+        """Tokens handed to the consumer so far (``take``); ``generated - taken`` are waiting for it."""
+        return self._taken
 
 
 class Scheduler:

@@ -2,7 +2,8 @@
 
 An HTTP request becomes one ASGI call: the body is streamed in as ``http.request`` messages, then
 ``http.disconnect`` once the client goes; the response is sent whole when the app gives it in one body
-message, else streamed. WebSocket requests are refused with 403 until a family needs them (realtime).
+message, else streamed. A WebSocket is one ASGI ``websocket`` call over Granian's WebSocket protocol
+(``_websocket``): the realtime family runs unchanged on both fronts.
 
 Granian hands RSGI apps the path already percent-decoded (as UTF-8; an invalid sequence becomes U+FFFD),
 which is what ASGI's ``path`` is, so it is passed on as it is: decoding it again would turn ``%2541`` into
@@ -33,13 +34,9 @@ def _address(text: str) -> tuple[str, int] | None:
     return (host.strip("[]"), int(port)) if port.isdigit() else None
 
 
-async def asgi_over_rsgi(app: ASGIApp, scope: Any, proto: Any, lifespan_state: dict[str, Any]) -> None:
-    if scope.proto != "http":
-        proto.close(403)
-        return
+def _scope(scope: Any, lifespan_state: dict[str, Any]) -> dict[str, Any]:
     path = scope.path
-    headers = scope.headers.items()
-    asgi_scope = {
+    return {
         "type": "http",
         "asgi": _ASGI,
         "http_version": scope.http_version,
@@ -49,11 +46,21 @@ async def asgi_over_rsgi(app: ASGIApp, scope: Any, proto: Any, lifespan_state: d
         "raw_path": quote(path, safe=_PATH_SAFE).encode("ascii"),
         "query_string": scope.query_string.encode("latin-1"),
         "root_path": "",
-        "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+        "headers": [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in scope.headers.items()
+        ],
         "client": _address(scope.client),
         "server": _address(scope.server),
         "state": dict(lifespan_state),
     }
+
+
+async def asgi_over_rsgi(app: ASGIApp, scope: Any, proto: Any, lifespan_state: dict[str, Any]) -> None:
+    if scope.proto != "http":
+        await _websocket(app, scope, proto, lifespan_state)
+        return
+    path = scope.path
+    asgi_scope = _scope(scope, lifespan_state)
     chunks: AsyncIterator[bytes] = aiter(proto)
     body_done = False
 
@@ -111,3 +118,70 @@ class _Response:
             self.transport = self.proto.response_stream(self.status, self.headers)
         if body:
             await self.transport.send_bytes(body)
+
+
+class WebSocketClosed(OSError):
+    """A send on a WebSocket the client has closed (as uvicorn raises ``ClientDisconnected``)."""
+
+
+async def _websocket(app: ASGIApp, scope: Any, proto: Any, lifespan_state: dict[str, Any]) -> None:
+    """One ASGI ``websocket`` call over Granian's protocol: ``websocket.connect`` first, then each message
+    received until the client closes (``websocket.disconnect``); the app's accept, sends and close go to
+    the transport. A close before the accept refuses the handshake (Granian answers 403)."""
+    asgi_scope = _scope(scope, lifespan_state)
+    asgi_scope["type"] = "websocket"
+    asgi_scope["scheme"] = "wss" if scope.scheme == "https" else "ws"
+    asgi_scope.pop("method")
+    protocols = scope.headers.get("sec-websocket-protocol")
+    asgi_scope["subprotocols"] = [p.strip() for p in protocols.split(",")] if protocols else []
+    transport: Any = None
+    connected = closed = answered = False  # closed: by either side; answered: our close went out
+
+    async def receive() -> Message:
+        nonlocal connected, closed, answered
+        if not connected:
+            connected = True
+            return {"type": "websocket.connect"}
+        if transport is None or closed:
+            return {"type": "websocket.disconnect", "code": 1006}
+        message = await transport.receive()
+        if message.kind == 0:  # the client closed: answer its close frame now (else it waits for one)
+            closed = answered = True
+            proto.close(1000)
+            return {"type": "websocket.disconnect", "code": 1000}
+        if message.kind == 1:
+            return {"type": "websocket.receive", "bytes": message.data, "text": None}
+        return {"type": "websocket.receive", "text": message.data, "bytes": None}
+
+    async def send(message: Message) -> None:
+        nonlocal transport, closed, answered
+        kind = message["type"]
+        if kind == "websocket.accept":
+            transport = await proto.accept()
+            return
+        if kind == "websocket.close":
+            closed = True
+            if not answered:
+                answered = True
+                proto.close(message.get("code", 1000) if transport is not None else 403)
+            return
+        if kind != "websocket.send" or transport is None:
+            return
+        if closed:
+            raise WebSocketClosed("the client closed the WebSocket")
+        try:
+            if message.get("bytes") is not None:
+                await transport.send_bytes(message["bytes"])
+            else:
+                await transport.send_str(message["text"])
+        except Exception as exc:  # Granian's ProtocolClosed: the client went away
+            closed = True
+            raise WebSocketClosed("the client closed the WebSocket") from exc
+
+    try:
+        await app(asgi_scope, receive, send)
+    except Exception:
+        log.exception("unhandled error on WebSocket %s", scope.path)
+    finally:
+        if not answered:  # also after the client's close: Granian completes the closing handshake
+            proto.close(1000 if transport is not None else 403)

@@ -67,12 +67,26 @@ class Answer:
         return cls(_encode(error.body()), error.status, error.headers)
 
 
+class Backlog(Protocol):
+    """What a transport knows of how far its client is behind (server/flow.py ``SendQueue``)."""
+
+    def behind(self, sent: int) -> bool:
+        """After sending ``sent`` more bytes: whether the client is too far behind to be sent more."""
+        ...
+
+    def caught_up(self) -> bool:
+        """While paused: whether the client has read enough to go on."""
+        ...
+
+
 class Pushable(Protocol):
     """A stream that sends itself (api/serving.py ``PushedStream``), for transports whose send is
-    synchronous: ``start(send)`` returns a future that completes when the stream has ended; ``cancel``
-    is for a client that went away."""
+    synchronous: ``start(send, backlog)`` returns a future that completes when the stream has ended; it
+    pauses while ``backlog`` says the client is behind. ``cancel`` is for a client that went away."""
 
-    def start(self, send: Callable[[bytes], object]) -> asyncio.Future[None]: ...
+    def start(
+        self, send: Callable[[bytes], object], backlog: Backlog | None = None
+    ) -> asyncio.Future[None]: ...
 
     def cancel(self) -> None: ...
 

@@ -37,6 +37,8 @@ from fakeai.server.exchange import (
     request_id_for,
     too_large,
 )
+from fakeai.server.flow import Probe, SendQueue
+from fakeai.server.shutdown import Drain, install_signal_handlers, shutting_down
 
 log = logging.getLogger("fakeai.server")
 
@@ -87,17 +89,27 @@ class RSGIFront:
             (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
         }
         self._lifespan = LifespanProtocol(app)
+        self.drain: Drain = app.state.fakeai.drain
+        self.probe = Probe()  # backpressure for pushed streams (server/flow.py)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         # Granian calls this before its loop runs: run the app's lifespan startup to completion here.
         loop.run_until_complete(self._lifespan.startup())
         if self._lifespan.interrupt:
             raise RuntimeError("the application's startup failed") from self._lifespan.exc
+        # After Granian's own handlers (they stop the worker; ours first end the open streams cleanly).
+        install_signal_handlers(self.drain, loop)
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(self._lifespan.shutdown())
+        self.probe.close()
 
     async def __rsgi__(self, scope: Scope, proto: Any) -> None:
+        if self.drain.draining and scope.proto == "http":
+            error = Answer.error(shutting_down())
+            headers = [*error.headers.items(), ("content-type", JSON_CONTENT_TYPE)] if error.headers else []
+            proto.response_bytes(error.status, headers, error.body)
+            return
         if scope.proto == "http":
             handler = self.hot.get((scope.method, scope.path))
             if handler is not None:
@@ -127,16 +139,20 @@ class RSGIFront:
             proto.response_bytes(reply.status, headers, reply.body)
             return
         if reply.push is not None:
-            await _push(proto, reply.push, [*_SSE_HEADERS, *common])
+            backlog = self.probe.queue(scope.server, scope.client)
+            await _push(proto, reply.push, [*_SSE_HEADERS, *common], backlog)
         else:
             await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
 
 
-async def _push(proto: HTTPProtocol, push: Pushable, headers: list[tuple[str, str]]) -> None:
-    """Granian's stream send is synchronous (it queues the bytes for its writer), so the stream sends
-    itself from the engine's wakeup; this task only waits for the end, or for the client to go."""
+async def _push(
+    proto: HTTPProtocol, push: Pushable, headers: list[tuple[str, str]], backlog: SendQueue | None
+) -> None:
+    """Granian's stream send is synchronous (it queues the bytes for its writer, without bound), so the
+    stream sends itself from the engine's wakeup, pausing while the kernel says its client is behind
+    (server/flow.py); this task only waits for the end, or for the client to go."""
     transport = proto.response_stream(200, headers)
-    done = push.start(transport.send_bytes)
+    done = push.start(transport.send_bytes, backlog)
 
     async def watch() -> None:
         await proto.client_disconnect()

@@ -6,6 +6,7 @@ from an environment variable: the settings reach every worker whatever start met
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import logging
@@ -14,12 +15,13 @@ import sys
 import time
 
 from starlette.applications import Starlette
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from fakeai.server.shutdown import install_signal_handlers
 from fakeai.settings import Settings
 
 SETTINGS_VARIABLE = "FAKEAI_INTERNAL_RESOLVED_SETTINGS"
-TARGET = "fakeai.server.runner:app_from_environment"
+TARGET = "fakeai.server.runner:served_from_environment"
 RSGI_TARGET = "fakeai.server.runner:rsgi_from_environment"
 
 log = logging.getLogger("fakeai")
@@ -58,6 +60,24 @@ def app_from_environment() -> ASGIApp:
     configure_logging(settings.log_level)
     log.debug("worker %d settings: %s", os.getpid(), settings.model_dump_json())
     return create_app(settings)
+
+
+def served_from_environment() -> ASGIApp:
+    """``app_from_environment`` for an ASGI server (uvicorn, Granian's ASGI mode): a shutdown signal
+    first ends the open streams cleanly (server/shutdown.py), then stops the server as before."""
+    app = app_from_environment()
+    assert isinstance(app, Starlette)
+    drain = app.state.fakeai.drain
+    installed = False
+
+    async def served(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal installed
+        if not installed and scope["type"] == "lifespan":  # the server's own handlers are in place by now
+            installed = True
+            install_signal_handlers(drain, asyncio.get_running_loop())
+        await app(scope, receive, send)
+
+    return served
 
 
 def rsgi_from_environment() -> object:

@@ -137,6 +137,15 @@ def test_cancel_keeps_the_output_done_so_far(batch_client: Callable[..., OpenAI]
         client.batches.cancel(created.id)
 
 
+def test_cancel_at_once_never_completes(batch_client: Callable[..., OpenAI]) -> None:
+    client = batch_client(ttft_ms=500)
+    created = submit(client, [chat_line(str(i), max_tokens=2) for i in range(3)])
+    client.batches.cancel(created.id)  # while validating, or just after
+    batch = wait(client, created.id)
+    assert batch.status == "cancelled" and batch.output_file_id is None
+    assert len(read_lines(client, batch.error_file_id)) == 3
+
+
 def test_completion_window_expiry(batch_client: Callable[..., OpenAI]) -> None:
     client = batch_client(ttft_ms=200, batch_concurrency=1, batch_window_s=2)
     client.chat.completions.create(

@@ -153,3 +153,8 @@ def test_projects_do_not_see_each_other(make_app) -> None:  # type: ignore[no-un
         with TestClient(as_project("proj_a")) as http:
             assert [f["id"] for f in http.get("/v1/files").json()["data"]] == [seen["proj_a"]]
             assert http.get(f"/v1/files/{seen['proj_b']}").status_code == 404
+
+
+async def test_the_async_sdk_round_trips_a_file(aclient) -> None:  # type: ignore[no-untyped-def]
+    created = await aclient.files.create(file=("a.bin", EVERY_BYTE), purpose="user_data")
+    assert (await aclient.files.content(created.id)).read() == EVERY_BYTE

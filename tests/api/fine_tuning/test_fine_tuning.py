@@ -186,6 +186,16 @@ def test_cancel_pause_resume(batch_client: Callable[..., OpenAI]) -> None:
         client.fine_tuning.jobs.retrieve("ftjob-nope")
 
 
+def test_cancel_while_validating_stays_cancelled(batch_client: Callable[..., OpenAI]) -> None:
+    client = batch_client(fine_tuning_s=0.2)
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini", training_file=training_file(client, [example(i) for i in range(10)])
+    )
+    client.fine_tuning.jobs.cancel(job.id)
+    time.sleep(1.5)  # past validation and queueing: nothing may revive it
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "cancelled"
+
+
 def test_a_running_job_resumes_after_a_restart(batch_client: Callable[..., OpenAI], tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'fakeai.db'}"
     first = batch_client(store=store, fine_tuning_s=2)

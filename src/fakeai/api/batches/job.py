@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from fakeai.api.batches.lines import Line, model_of, output_line, parse
 from fakeai.api.batches.targets import LineRunner
 from fakeai.api.files.service import Files
 from fakeai.errors import FakeAIError, NotFoundError, ServerError
+from fakeai.security.identity import Identity
 from fakeai.store import ProjectStore
 from fakeai.store.base import Json
 
@@ -75,9 +77,12 @@ class BatchJob:
         files: Files,
         concurrency: int,
         outcomes: dict[str, int] | None = None,
+        bill: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
         self.outcomes = outcomes if outcomes is not None else {}  # the app's lines run, by outcome
+        self.bill = bill  # (project, response body): the line's usage into the app's ledger
+        self.identity = Identity(project=store.project)  # the batch's owner, as its lines' caller
         self.batch_id = batch_id
         self.runner = runner
         self.files = files
@@ -103,17 +108,21 @@ class BatchJob:
         lines = await self._lines(batch)
         if lines is None:
             return  # failed validation
+        batch = await self.store.get(KIND, self.batch_id)  # a cancel may have come while validating
+        if batch is None:
+            return
         if batch["status"] == "validating":
             model = {"model": model} if (model := model_of(lines)) else {}
             batch = await self._set(
                 status="in_progress", in_progress_at=int(time.time()), request_counts=self.counts, **model
             )
         done = await self._restore()
-        if batch["status"] == "cancelling":
-            self.cancelled.set()
-        outcome = "completed"
-        if batch["status"] == "in_progress":
+        if batch["status"] == "cancelling" or self.cancelled.is_set():
+            outcome = "cancelled"
+        elif batch["status"] == "in_progress":
             outcome = await self._execute([line for line in lines if str(line.number) not in done], batch)
+        else:
+            outcome = "completed"  # finalizing when the server stopped: every line is done
         await self._finish(lines, outcome)
 
     async def _lines(self, batch: Json) -> list[Line] | None:
@@ -179,7 +188,7 @@ class BatchJob:
     async def _run_line(self, line: Line) -> None:
         request_id = "req_" + secrets.token_hex(16)
         try:
-            body = await self.runner(line.body, request_id)
+            body = await self.runner(line.body, request_id, self.identity)
             record = output_line(line.custom_id, request_id, 200, body)
             ok = True
         except FakeAIError as exc:
@@ -196,6 +205,8 @@ class BatchJob:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if ok:
             _usage(self.usage, body)
+            if self.bill is not None:
+                self.bill(self.store.project, body)
         now = time.monotonic()
         if now - self._saved_at >= PROGRESS_EVERY_S:
             self._saved_at = now

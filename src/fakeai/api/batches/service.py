@@ -3,11 +3,12 @@ work itself is a ``BatchJob`` in the app's ``Jobs``, resumed from the store afte
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 from fakeai.api.batches.job import ACTIVE, KIND, BatchJob
-from fakeai.api.batches.targets import TARGETS, LineRunner
+from fakeai.api.batches.targets import LEDGER_KINDS, TARGETS, LineRunner
 from fakeai.api.files.service import Files, expiry, public
 from fakeai.api.metadata import check_metadata
 from fakeai.errors import InvalidRequestError, NotFoundError
@@ -113,7 +114,13 @@ class Batches:
     def _start(self, store: ProjectStore, batch_id: str, endpoint: str) -> None:
         settings = self.state.settings
         job = BatchJob(
-            store, batch_id, self._runner(endpoint), self.files, settings.batch_concurrency, self.outcomes
+            store,
+            batch_id,
+            self._runner(endpoint),
+            self.files,
+            settings.batch_concurrency,
+            self.outcomes,
+            functools.partial(self._bill, endpoint),
         )
 
         async def run() -> None:
@@ -124,6 +131,30 @@ class Batches:
                 self._active.pop(batch_id, None)
 
         self.state.jobs.start(f"batch:{store.project}:{batch_id}", run)
+
+    def _bill(self, endpoint: str, project: str, body: dict[str, Any]) -> None:
+        """A finished line's usage in the ledger, as batch usage (the organization usage and costs API)."""
+        kind = LEDGER_KINDS.get(endpoint)
+        usage = body.get("usage") or {}
+        if kind is None or not usage:
+            return
+        model = body.get("model") or "unknown"
+        prompt = usage.get("prompt_tokens", usage.get("input_tokens", 0)) or 0
+        if kind == "embeddings":
+            self.state.usage.record(kind, project, None, model, batch=True, input_tokens=prompt)
+            return
+        details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
+        self.state.usage.record(
+            kind,
+            project,
+            None,
+            model,
+            batch=True,
+            input_tokens=prompt,
+            input_cached_tokens=details.get("cached_tokens", 0) or 0,
+            output_tokens=usage.get("completion_tokens", usage.get("output_tokens", 0)) or 0,
+            input_audio_tokens=details.get("audio_tokens", 0) or 0,
+        )
 
     async def resume(self) -> None:
         """At start-up: every unfinished batch of every project runs again from what was stored."""

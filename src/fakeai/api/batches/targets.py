@@ -1,9 +1,10 @@
 """The endpoints a batch may target: one registry, one line per family.
 
-A target turns one batch line's ``body`` (JSON bytes) into the response body the live endpoint would
-return, through that family's own service and the same engine, at background priority; it raises a
-``FakeAIError`` exactly where the live endpoint would answer with an error. A family joins batches by
-adding its URL and factory to ``TARGETS``.
+A target turns one batch line's ``body`` (JSON bytes), its request id and the batch owner's
+``Identity`` (the project whose stored objects a line may read, as Responses' do) into the response
+body the live endpoint would return, through that family's own service and the same engine, at
+background priority; it raises a ``FakeAIError`` exactly where the live endpoint would answer with an
+error. A family joins batches by adding its URL and factory to ``TARGETS``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from fakeai.api.chat.service import ChatService
 from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.completions.service import CompletionService
 from fakeai.errors import InvalidRequestError
+from fakeai.security.identity import Identity
 from fakeai.server.decode import decode_json
 from fakeai.state import AppState
 
 #: The engine priority of batch lines: behind every live request (engine/scheduler.py).
 BATCH_PRIORITY = 1
 
-LineRunner = Callable[[bytes, str], Awaitable[dict[str, Any]]]
+LineRunner = Callable[[bytes, str, Identity], Awaitable[dict[str, Any]]]
 TargetFactory = Callable[[AppState], LineRunner]
 
 
@@ -36,7 +38,7 @@ def _no_stream(stream: bool | None) -> None:
 def chat_target(state: AppState) -> LineRunner:
     service = ChatService(state)
 
-    async def run(body: bytes, request_id: str) -> dict[str, Any]:
+    async def run(body: bytes, request_id: str, identity: Identity) -> dict[str, Any]:
         request = decode_json(body, ChatCompletionRequest)
         _no_stream(request.stream)
         completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
@@ -48,7 +50,7 @@ def chat_target(state: AppState) -> LineRunner:
 def completions_target(state: AppState) -> LineRunner:
     service = CompletionService(state)
 
-    async def run(body: bytes, request_id: str) -> dict[str, Any]:
+    async def run(body: bytes, request_id: str, identity: Identity) -> dict[str, Any]:
         request = decode_json(body, CompletionRequest)
         _no_stream(request.stream)
         completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
@@ -56,6 +58,10 @@ def completions_target(state: AppState) -> LineRunner:
 
     return run
 
+
+#: The usage ledger's kind (metrics/usage.py) of each target's lines, billed as batch usage.
+LEDGER_KINDS = {"/v1/chat/completions": "completions", "/v1/completions": "completions",
+                "/v1/responses": "completions", "/v1/embeddings": "embeddings"}  # fmt: skip
 
 TARGETS: dict[str, TargetFactory] = {
     "/v1/chat/completions": chat_target,

@@ -143,9 +143,18 @@ def prompt_tokens(encoding: Encoding, card: ModelCard, request: ChatCompletionRe
         ids.append(_END)
     definitions = request.tools or request.functions
     if definitions:
-        ids += encode(msgspec.json.encode(definitions).decode())
+        ids += definition_ids(encoding, definitions)
     ids += (_START, _REPLY_ROLE, _MESSAGE)
     return prompt
+
+
+#: The tokens that prime the reply after the last message (``prompt_tokens`` ends with them).
+REPLY_PRIMING = 3
+
+
+def definition_ids(encoding: Encoding, definitions: object) -> list[int]:
+    """The tokens of tool definitions: those of their JSON (any msgspec-encodable value)."""
+    return encoding.encode_ordinary(msgspec.json.encode(definitions).decode())
 
 
 def inline_media_chars(request: ChatCompletionRequest) -> int:

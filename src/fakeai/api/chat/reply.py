@@ -32,7 +32,7 @@ class Replies:
     prose: Prose
     limit: int
     stop: list[str] | None
-    effort: str | None
+    effort: str | tuple[int, int] | None  # a named effort, or a range of tokens (content/reasoning.py)
     json: JsonFormat | None
     tools: ToolPolicy | None
     mode: Mode
@@ -46,12 +46,18 @@ class Replies:
         *,
         limit: int,
         stop: list[str] | None,
-        effort: str | None,
+        effort: str | tuple[int, int] | None,
         mode: Mode,
     ) -> Replies:
         """Validate ``response_format`` and the tool fields (400s name the field)."""
         json, tools = json_format(request), tool_policy(request)
         return cls(request, encoding, prose, limit, stop, effort, json, tools, mode)
+
+    @property
+    def schema_driven(self) -> bool:
+        """The reply may instantiate a request's schema (JSON output or tool arguments): CPU-bound work
+        that the service runs off the event loop."""
+        return self.json is not None or (self.tools is not None and self.tools.mode != "none")
 
     def compose(self, rng: random.Random) -> Completion:
         """One choice: its reasoning (if any), then its answer within the tokens left."""

@@ -234,7 +234,12 @@ class ChatService:
         replies = Replies.for_request(
             request, encoding, prose, limit=limit, stop=stop_list(request.stop), effort=effort, mode=mode
         )
-        completions = [replies.compose(rng) for rng in rngs]
+        if (
+            replies.schema_driven
+        ):  # schema instances: bounded, but up to ~0.3 s of CPU (content/json_schema.py)
+            completions = await asyncio.to_thread(lambda: [replies.compose(rng) for rng in rngs])
+        else:
+            completions = [replies.compose(rng) for rng in rngs]
         logprobs = None if top_logprobs is None else choice_samplers(prose.vocabulary, rngs, top_logprobs)
         run = Run.start(
             state.engine,

@@ -20,6 +20,9 @@ from fakeai.server.responses import json_response
 from fakeai.state import AppState
 from fakeai.store import ProjectStore
 
+#: Parts a files or upload-part form may hold (one file, a few fields): more is a 400, bounded work.
+MAX_FILES, MAX_FIELDS = 2, 16
+
 
 class ExpiresAfter(msgspec.Struct, forbid_unknown_fields=True):
     anchor: str
@@ -75,7 +78,7 @@ def routes(state: AppState) -> list[Route]:
     uploads = Uploads(files)
 
     async def create_file(request: Request) -> Response:
-        async with request.form() as form:
+        async with request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS) as form:
             purpose = form.get("purpose")
             check_purpose(purpose if isinstance(purpose, str) else None)
             data, filename, mime = await file_part(form, "file")
@@ -123,7 +126,7 @@ def routes(state: AppState) -> list[Route]:
         return json_response(obj)
 
     async def add_part(request: Request) -> Response:
-        async with request.form() as form:
+        async with request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS) as form:
             data, _, _ = await file_part(form, "data")
             part = await uploads.add_part(projected(state, request), request.path_params["id"], data)
         return json_response(part)

@@ -84,6 +84,8 @@ class FineTuneRun:
             if not await self._validate(job):
                 return
             await self.sleep(VALIDATE_S)
+            if (job := await self.current()) is None or job["status"] != "validating_files":
+                return  # cancelled meanwhile
             await self.event("Files validated, moving job to queued state")
             job = await self.set(status="queued")
         if job is not None and job["status"] == "queued":
@@ -115,6 +117,9 @@ class FineTuneRun:
             message = (
                 str(exc) if isinstance(exc, TrainingFileError) else "The training file could not be read."
             )
+            current = await self.current()
+            if current is None or current["status"] != "validating_files":
+                return False  # cancelled meanwhile
             await self.event(f"Training file validation failed: {message}", "error")
             await self.set(
                 status="failed",

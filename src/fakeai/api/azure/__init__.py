@@ -1,0 +1,1 @@
+"""Azure OpenAI's routes over the existing families (``/openai/deployments/{deployment}/...``)."""

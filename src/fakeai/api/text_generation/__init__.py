@@ -1,0 +1,1 @@
+"""The original FakeAI's ``POST /v1/text/generation``, on the legacy completions service."""
