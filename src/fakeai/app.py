@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -42,6 +41,7 @@ from fakeai.api.text_generation import routes as text_generation
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
+from fakeai.engine.tokenizer import ENCODINGS
 from fakeai.errors import FakeAIError, ServerError, http_error
 from fakeai.faults.inject import ResetConnection
 from fakeai.metrics import CONTENT_TYPE
@@ -105,30 +105,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Building a vocabulary takes 0.5-1.3 s and 35-55 MB, and holds the GIL (native code), so it
-        # stalls the event loop wherever it runs. By default each loads on first use: start-up stays under
-        # a second and memory small. --preload-tokenizers loads them all right at start instead, while
-        # /health (liveness) already answers and /health/ready says "loading", so that no request stalls.
-        # Shutdown stops it between vocabularies, so it waits for one load at most. Never a daemon, even
-        # when started from a daemon thread (whose daemon flag it would inherit, as under TestClient): at
-        # interpreter exit CPython ends daemon threads with pthread_exit, and one inside the tokenizer's
-        # C++ code then aborts the whole process ("terminate called without an active exception").
-        stop = threading.Event()
-        if state.settings.preload_tokenizers:
-            warm = threading.Thread(
-                target=_warm, args=(state, stop), name="fakeai-warm-tokenizers", daemon=False
-            )
-            warm.start()
-        else:
-            state.ready = True
-            log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
+        # Every vocabulary is in before the server accepts its first request (the server does not serve
+        # until the lifespan has started): a build holds the GIL for 0.3-0.8 s, and a request that met one
+        # would stall every stream. After the CLI's preload (engine/tokenizer.py) this is a lookup.
+        _load_vocabularies(state)
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
         await state.jobs.resume()  # unfinished batches and jobs continue from the store
         try:
             yield
         finally:
-            stop.set()
             for exporter in exporters:
                 await exporter.stop()
             state.media.close()
@@ -201,17 +187,15 @@ async def _start_exporters(state: AppState) -> list[Exporter]:
 
 
 READY_MESSAGE = "worker %d ready: %d tokenizer vocabularies loaded in %.2f s"
-#: Load time of each bundled vocabulary relative to the others: the quickest go first, so the first stall
-#: (and the first /health answer after start) is as short as possible.
-_LOAD_ORDER = ("cl100k_base", "llama3", "qwen3", "o200k_base", "o200k_harmony")
 
 
-def _warm(state: AppState, stop: threading.Event) -> None:
+def _load_vocabularies(state: AppState) -> None:
+    """Load every bundled vocabulary (a model id outside the catalog resolves to one of them too) and its
+    prose; then the app reports ready."""
     started = time.monotonic()
-    names = {card.tokenizer for card in state.catalog.list()}
-    for name in sorted(names, key=lambda n: _LOAD_ORDER.index(n) if n in _LOAD_ORDER else len(_LOAD_ORDER)):
-        if stop.wait(0.02):  # between two stalls, let the event loop serve what queued up (probes)
-            return
+    names = ENCODINGS
+    state.tokenizers.load_all(names)
+    for name in names:
         state.prose.get(name)
     state.ready = True
     log.info(READY_MESSAGE, os.getpid(), len(names), time.monotonic() - started)

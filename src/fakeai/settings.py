@@ -40,11 +40,6 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         32 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger gets 413."
     )
-    preload_tokenizers: bool = Field(
-        False,
-        description="Load every bundled tokenizer vocabulary at start (3-5 s, ~230 MB), so no request "
-        "waits for one; else each loads on first use (0.5-1.3 s, stalling the server once).",
-    )
 
     # Latency (the simulated engine)
     ttft_ms: float = Field(100.0, ge=0, description="fixed model: time to first token, from admission.")

@@ -52,7 +52,7 @@ class AppState:
     #: Responses' file_search and RAG call); built on first use by the owning family.
     services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
-    #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
+    #: True once every catalog vocabulary is loaded (app.lifespan, before the first request is served).
     ready: bool = False
     #: Every finished request's usage, for the organization usage and costs API.
     usage: UsageLedger = field(default_factory=UsageLedger)
