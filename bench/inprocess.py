@@ -51,6 +51,8 @@ class Driver:
         self.app = app
         self.state = app.state.fakeai
         self.via = via
+        key = app.state.fakeai.settings.api_key
+        self.extra_headers = [(b"authorization", b"Bearer " + key[0].encode())] if key else []
         self._ids = iter(range(1 << 62))
         # Load the vocabulary now (the app's lifespan would, in a thread): never inside a measurement.
         self.state.prose.get(self.state.catalog.resolve(MODEL).tokenizer)
@@ -86,7 +88,7 @@ class Driver:
             "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
             "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 1),
             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
-                        (b"content-length", str(len(raw)).encode())],
+                        (b"content-length", str(len(raw)).encode()), *self.extra_headers],
         }  # fmt: skip
         sent = False
         done = asyncio.Event()
@@ -115,8 +117,19 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**{"ttft_ms": 0, "itl_ms": 0, **overrides})
 
 
+def security(args: argparse.Namespace) -> dict[str, Any]:
+    """--api-key (each request sends it: its rate limit is counted) and --fault-rules (that never match)."""
+    found: dict[str, Any] = {}
+    if args.api_key:
+        found.update(api_key=[args.api_key], default_tier="tier-5")
+    if args.fault_rules:
+        never = {"match": {"model": "no-such-model"}, "action": {"status": 500}}
+        found["faults"] = [never] * args.fault_rules
+    return found
+
+
 async def bench_chat(args: argparse.Namespace) -> dict[str, float]:
-    app = create_app(settings())
+    app = create_app(settings(**security(args)))
     driver = Driver(app, args.via)
     raw = body(args.chat_tokens, stream=False)
     for _ in range(200):  # warm-up: tokenizer load, caches, series creation
@@ -181,6 +194,8 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--tokens", type=int, default=100)
     parser.add_argument("--itl-ms", type=float, default=20.0)
+    parser.add_argument("--api-key", help="configure this key and send it (chat; its limits are counted)")
+    parser.add_argument("--fault-rules", type=int, default=0, help="fault rules that match no request (chat)")
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()

@@ -10,8 +10,8 @@ from typing import Any
 # The targets docs/performance.md lists; a row with a target says ok or FAIL.
 TARGET_RPS_RATIO = 0.5
 TARGET_STREAMS = 2000
-TARGET_STARTUP_S = 1.0
-TARGET_IDLE_RSS_MB = 80
+TARGET_STARTUP_S = 2.0  # to ready, every vocabulary built (issue 10); was 1 s when they loaded lazily
+TARGET_IDLE_PSS_MB = 300  # the whole tree, shared pages counted once; the vocabularies are ~190 MB of it
 TARGET_KB_PER_STREAM = 20
 TARGET_RSS_GROWTH = 0.05
 
@@ -177,18 +177,21 @@ def _startup_rows(section: dict[str, Any] | None) -> list[tuple[str, ...]]:
         target = f"< {TARGET_STARTUP_S:g}" if name.startswith("fakeai") else ""
         ok = value < TARGET_STARTUP_S if target else None
         runs = " ".join(f"{s:.2f}" for s in row["startup_s"])
-        rows.append((measure, name, f"{value:.2f}", "", target, _verdict(ok), f"runs {runs}"))
+        cpu = _median(row.get("startup_cpu_s", []))
+        detail = f"runs {runs}; {cpu:.2f} CPU s of the tree to ready"
+        rows.append((measure, name, f"{value:.2f}", "", target, _verdict(ok), detail))
     idle = [(name, row) for name, row in section.items() if "idle_rss_kb" in row]
     for index, (name, row) in enumerate(idle):
-        measure = "" if index else "idle RSS, worker (MB)"
-        worker = row["idle_rss_kb"] / 1024
-        target = f"< {TARGET_IDLE_RSS_MB}" if name.startswith("fakeai") else ""
-        ok = worker < TARGET_IDLE_RSS_MB if target else None
+        measure = "" if index else "idle memory, PSS of tree (MB)"
+        pss = row.get("idle_pss_tree_kb", 0) / 1024
+        target = f"< {TARGET_IDLE_PSS_MB}" if name.startswith("fakeai") else ""
+        ok = pss < TARGET_IDLE_PSS_MB if target else None
         detail = (
-            f"once settled; {_median(row['ready_rss_kb']) / 1024:.0f} MB at the first 200;"
-            f" whole tree {row['idle_rss_tree_kb'] / 1024:.0f} MB (forked pages counted twice)"
+            f"once settled; worker RSS {row['idle_rss_kb'] / 1024:.0f} MB"
+            f" ({_median(row['ready_rss_kb']) / 1024:.0f} at the first 200);"
+            f" tree RSS {row['idle_rss_tree_kb'] / 1024:.0f} MB (forked pages counted twice)"
         )
-        rows.append((measure, name, f"{worker:.1f}", "", target, _verdict(ok), detail))
+        rows.append((measure, name, f"{pss:.1f}", "", target, _verdict(ok), detail))
     warm = [(name, row) for name, row in section.items() if "warm_rss_kb" in row]
     for index, (name, row) in enumerate(warm):
         measure = "" if index else "RSS after 1 chat request (MB)"

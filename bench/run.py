@@ -107,7 +107,9 @@ def start_all(ctx: Context, configs: dict[str, list[str] | Unavailable], **kw: A
 def section_startup(ctx: Context) -> dict[str, Any]:
     """Spawn to first 200 on /health for each server, interleaved; RSS then, and once settled (last round)."""
     configs = {"limit": limit(), **{f"fakeai {kind}": fakeai_fast(kind) for kind in FAKEAI_KINDS}}
-    rows: dict[str, dict[str, Any]] = {name: {"startup_s": [], "ready_rss_kb": []} for name in configs}
+    rows: dict[str, dict[str, Any]] = {
+        name: {"startup_s": [], "startup_cpu_s": [], "ready_rss_kb": []} for name in configs
+    }
     for round_ in range(ctx.plan.startup_rounds):
         for name, argv in configs.items():
             if "unavailable" in rows[name]:
@@ -118,10 +120,12 @@ def section_startup(ctx: Context) -> dict[str, Any]:
             except Unavailable as error:
                 rows[name]["unavailable"] = str(error)
                 continue
+            rows[name]["startup_cpu_s"].append(server.cpu_s())  # what start-up costs, whatever else runs
             rows[name]["ready_rss_kb"].append(server.rss_kb()[1])
             if round_ == ctx.plan.startup_rounds - 1:  # settling takes seconds: once is enough
                 rows[name]["idle_rss_kb"] = server.settle()
                 rows[name]["idle_rss_tree_kb"], _ = server.rss_kb()
+                rows[name]["idle_pss_tree_kb"] = server.pss_kb()
                 # Lazy work (a tokenizer vocabulary, say) shows after the first request, not at idle.
                 rows[name]["first_chat_status"] = server.chat(CHAT_BODY)
                 rows[name]["warm_rss_kb"] = server.settle()

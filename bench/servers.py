@@ -127,12 +127,14 @@ class Server:
         sizes = {pid: _vm_rss_kb(pid) for pid in tree}
         return sum(sizes.values()), sum(sizes[pid] for pid in self._leaves)
 
-    def settle(self, limit_s: float = 20.0) -> int:
-        """Worker RSS (KB) once the server is idle: its CPU time still and its RSS steady for a second.
+    def pss_kb(self) -> int:
+        """Proportional set size of the whole tree (KB): each shared page split between the processes
+        that map it, so pages a forked worker inherits (FakeAI's vocabularies) are counted once."""
+        return sum(_pss_kb(pid) for pid in self.pids())
 
-        Answering /health is not the end of start-up: FakeAI warms its tokenizers in a thread after it,
-        for seconds of CPU and 200 MB. Idle RSS and every load run wait for that to finish.
-        """
+    def settle(self, limit_s: float = 20.0) -> int:
+        """Worker RSS (KB) once the server is idle: its CPU time still and its RSS steady for a second
+        (a server may still be warming up after its first 200; every load run waits for it)."""
         started = time.perf_counter()
         cpu, rss = self.cpu_s(), self.rss_kb()[1]
         while time.perf_counter() - started < limit_s:
@@ -185,6 +187,16 @@ def _health(port: int) -> bool:
         return False
     finally:
         conn.close()
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _vm_rss_kb(pid: int) -> int:

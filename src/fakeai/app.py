@@ -5,16 +5,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fakeai.api.admin import routes as admin
 from fakeai.api.audio import routes as audio
 from fakeai.api.azure import routes as azure
 from fakeai.api.batches import routes as batches
@@ -40,9 +41,16 @@ from fakeai.api.text_generation import routes as text_generation
 from fakeai.api.vector_stores import routes as vector_stores
 from fakeai.api.vllm import routes as vllm
 from fakeai.engine.clock import Clock
+from fakeai.engine.tokenizer import ENCODINGS
 from fakeai.errors import FakeAIError, ServerError, http_error
+from fakeai.faults.inject import ResetConnection
 from fakeai.metrics import CONTENT_TYPE
+from fakeai.security.cors import EXPOSED
+from fakeai.security.cors import MAX_AGE as CORS_MAX_AGE
+from fakeai.security.guard import ADMIN_PREFIX
 from fakeai.server import asgi
+from fakeai.server.auth import Authenticate
+from fakeai.server.control import Control
 from fakeai.server.exchange import Endpoint
 from fakeai.server.exporter import Exporter
 from fakeai.server.middleware import BodyLimit, OpenAIHeaders
@@ -84,6 +92,7 @@ _ROUTE_FAMILIES = (
     conversations,
     azure,
     realtime,
+    admin,
 )
 
 
@@ -103,23 +112,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Building a vocabulary takes 0.5-1.3 s and 35-55 MB, and holds the GIL (native code), so it
-        # stalls the event loop wherever it runs. By default each loads on first use: start-up stays under
-        # a second and memory small. --preload-tokenizers loads them all right at start instead, while
-        # /health (liveness) already answers and /health/ready says "loading", so that no request stalls.
-        # Shutdown stops it between vocabularies, so it waits for one load at most. Never a daemon, even
-        # when started from a daemon thread (whose daemon flag it would inherit, as under TestClient): at
-        # interpreter exit CPython ends daemon threads with pthread_exit, and one inside the tokenizer's
-        # C++ code then aborts the whole process ("terminate called without an active exception").
-        stop = threading.Event()
-        if state.settings.preload_tokenizers:
-            warm = threading.Thread(
-                target=_warm, args=(state, stop), name="fakeai-warm-tokenizers", daemon=False
-            )
-            warm.start()
-        else:
-            state.ready = True
-            log.info(READY_MESSAGE, os.getpid(), 0, 0.0)
+        # Every vocabulary is in before the server accepts its first request (the server does not serve
+        # until the lifespan has started): a build holds the GIL for 0.3-0.8 s, and a request that met one
+        # would stall every stream. After the CLI's preload (engine/tokenizer.py) this is a lookup.
+        _load_vocabularies(state)
         if peers is not None:
             await peers.start(state.metrics.text)
         exporters = await _start_exporters(state)
@@ -128,7 +124,6 @@ def create_app(
         try:
             yield
         finally:
-            stop.set()
             if peers is not None:
                 await peers.stop()
             for exporter in exporters:
@@ -144,11 +139,7 @@ def create_app(
             *(asgi.route(endpoint) for endpoint in endpoints),
             *(route for family in _ROUTE_FAMILIES for route in family.routes(state)),
         ],
-        middleware=[
-            Middleware(OpenAIHeaders),
-            Middleware(Draining, drain=state.drain),
-            Middleware(BodyLimit, limit=settings.max_request_bytes),
-        ],
+        middleware=_middleware(state, frozenset(e.path for e in endpoints)),
         exception_handlers={
             FakeAIError: _fakeai_error,
             HTTPException: _http_error,
@@ -158,6 +149,31 @@ def create_app(
     app.state.fakeai = state
     app.state.endpoints = endpoints  # for the RSGI front (server/rsgi.py)
     return app
+
+
+def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middleware]:
+    """Outermost first. CORS and keys only when configured: nothing is added to the request path else."""
+    settings = state.settings
+    chain = [Middleware(OpenAIHeaders), Middleware(Draining, drain=state.drain)]
+    if settings.cors_origins:
+        chain.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED,
+                max_age=CORS_MAX_AGE,
+            ),
+        )
+    if state.guard is not None:
+        chain.append(
+            Middleware(Authenticate, guard=state.guard, self_counting=self_counting, journal=state.journal)
+        )
+    chain.append(Middleware(Control, state=state, skip=self_counting, prefix=ADMIN_PREFIX))
+    chain.append(Middleware(BodyLimit, limit=settings.max_request_bytes))
+    return chain
 
 
 async def _start_exporters(state: AppState) -> list[Exporter]:
@@ -182,17 +198,15 @@ async def _start_exporters(state: AppState) -> list[Exporter]:
 
 
 READY_MESSAGE = "worker %d ready: %d tokenizer vocabularies loaded in %.2f s"
-#: Load time of each bundled vocabulary relative to the others: the quickest go first, so the first stall
-#: (and the first /health answer after start) is as short as possible.
-_LOAD_ORDER = ("cl100k_base", "llama3", "qwen3", "o200k_base", "o200k_harmony")
 
 
-def _warm(state: AppState, stop: threading.Event) -> None:
+def _load_vocabularies(state: AppState) -> None:
+    """Load every bundled vocabulary (a model id outside the catalog resolves to one of them too) and its
+    prose; then the app reports ready."""
     started = time.monotonic()
-    names = {card.tokenizer for card in state.catalog.list()}
-    for name in sorted(names, key=lambda n: _LOAD_ORDER.index(n) if n in _LOAD_ORDER else len(_LOAD_ORDER)):
-        if stop.wait(0.02):  # between two stalls, let the event loop serve what queued up (probes)
-            return
+    names = ENCODINGS
+    state.tokenizers.load_all(names)
+    for name in names:
         state.prose.get(name)
     state.ready = True
     log.info(READY_MESSAGE, os.getpid(), len(names), time.monotonic() - started)
@@ -215,5 +229,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ResetConnection):  # a fault's dropped connection: the server aborts the response
+        return error_response(ServerError("The connection was reset (injected fault)."))
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(ServerError("The server had an error while processing your request."))

@@ -10,6 +10,7 @@ the server. A flag left out does not override the environment or the config file
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import types
 import typing
@@ -34,6 +35,9 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         if annotation is bool:
             parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
                                 help=help_text)  # fmt: skip
+        elif typing.get_origin(annotation) is list:  # repeatable: --api-key a --api-key b
+            item: Any = str if args == (str,) else json.loads  # a fault rule is given as JSON
+            parser.add_argument(flag, dest=name, action="append", type=item, default=None, help=help_text)
         elif typing.get_origin(annotation) is typing.Literal:
             parser.add_argument(flag, dest=name, choices=args, default=None, help=help_text,
                                 type=str.lower)  # fmt: skip
@@ -50,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server = commands.add_parser("server", help="run the API server")
     _add_setting_flags(server)
+    hash_key = commands.add_parser("hash-key", help="print the argon2 hash of an API key, for a keys file")
+    hash_key.add_argument("key", help="the API key")
     for name, help_text in (
         ("status", "readiness, per-model latency percentiles and per-worker load of a running server"),
         ("metrics", "print a running server's metrics (Prometheus text, or the JSON summary)"),
@@ -87,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         from fakeai.server.runner import serve  # the HTTP servers are imported only to serve
 
         serve(settings)
+        return 0
+    if args.command == "hash-key":
+        from fakeai.security.keys import hash_key
+
+        print(hash_key(args.key))
         return 0
     if args.command == "top":
         from fakeai import top  # rich is imported only for this view

@@ -40,11 +40,6 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         32 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger gets 413."
     )
-    preload_tokenizers: bool = Field(
-        False,
-        description="Load every bundled tokenizer vocabulary at start (3-5 s, ~230 MB), so no request "
-        "waits for one; else each loads on first use (0.5-1.3 s, stalling the server once).",
-    )
 
     # Latency (the simulated engine)
     ttft_ms: float = Field(100.0, ge=0, description="fixed model: time to first token, from admission.")
@@ -158,6 +153,39 @@ class Settings(BaseSettings):
             return dict(pair.split("=", 1) for pair in text.split(",") if "=" in pair)
         return value
 
+    # Security and faults (security/, faults/, api/admin/): keys, tenancy, rate limits, CORS, fault rules
+    api_key: list[str] = Field(
+        default_factory=list,
+        description="An accepted API key (repeatable), each its own project; with any key (or keys_file) "
+        "every route but /health* needs one.",
+    )
+    keys_file: Path | None = Field(
+        None, description="YAML/TOML file of keys (plain or argon2-hashed) -> project, tier and limits."
+    )
+    default_tier: str = Field(
+        "tier-1",
+        description="Rate-limit tier of a key with none of its own: free, tier-1..tier-5, unlimited.",
+    )
+    metrics_auth: bool = Field(False, description="With keys on, the metrics routes need a key too.")
+    admin_api: bool = Field(True, description="Serve the control API under /fakeai/admin.")
+    admin_key: str | None = Field(
+        None, description="Key of the control API; with keys on and none set, the control API is closed."
+    )
+    auth_max_failures: int = Field(
+        20, ge=1, description="Failed authentications from one client, within auth_window_s, before a block."
+    )
+    auth_window_s: float = Field(60.0, gt=0, description="Window of auth_max_failures, in seconds.")
+    auth_block_s: float = Field(60.0, ge=0, description="How long a client is blocked, in seconds.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call from a browser ('*' for any)."
+    )
+    faults: list[dict[str, Any]] = Field(
+        default_factory=list, description="Fault rules (see docs/faults.md); more may be added at run time."
+    )
+    fault_header: bool = Field(
+        True, description="Honour the x-fakeai-fault request header (one request's own fault)."
+    )
+    journal_size: int = Field(1000, ge=0, description="Recent requests the control API's journal keeps.")
     # Media (images and audio families: api/images, api/audio)
     media_threads: int = Field(
         1, ge=1, le=64, description="Threads rendering images and audio, off the event loop."

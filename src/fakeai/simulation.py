@@ -31,29 +31,13 @@ def build_cluster(
     ``hardware_profile`` and leave the batch unlimited unless ``max_num_seqs`` is set.
     """
     s = settings
-    ttft_jitter = Jitter(s.ttft_jitter_ms / 1000.0, s.jitter)
-    itl_jitter = Jitter(s.itl_jitter_ms / 1000.0, s.jitter)
+    latency, profile = _latency(s)
     max_num_seqs, max_batched = s.max_num_seqs, s.max_num_batched_tokens
     chunked_prefill = True
-    latency: LatencyModel
-    if s.latency_model.startswith("profile:"):
-        profile = ProfileLatency(load_profile(s.latency_model.removeprefix("profile:")), itl_jitter)
-        latency = profile
-        max_num_seqs = max_num_seqs or profile.data.engine.max_num_seqs
-        max_batched = max_batched or profile.data.engine.max_num_batched_tokens
-        chunked_prefill = profile.data.engine.chunked_prefill
-    else:
-        profile = ProfileLatency(load_profile(s.hardware_profile))
-        if s.latency_model == "per-token":
-            latency = PerTokenLatency(
-                s.prefill_overhead_ms / 1000.0,
-                s.prefill_ms_per_token / 1000.0,
-                s.itl_ms / 1000.0,
-                ttft_jitter,
-                itl_jitter,
-            )
-        else:
-            latency = FixedLatency(s.ttft_ms / 1000.0, s.itl_ms / 1000.0, ttft_jitter, itl_jitter)
+    if isinstance(latency, ProfileLatency):
+        max_num_seqs = max_num_seqs or latency.data.engine.max_num_seqs
+        max_batched = max_batched or latency.data.engine.max_num_batched_tokens
+        chunked_prefill = latency.data.engine.chunked_prefill
     config = WorkerConfig(
         num_gpu_blocks=s.num_gpu_blocks or profile.num_gpu_blocks(s.block_size, s.gpu_memory_utilization),
         block_size=s.block_size,
@@ -70,3 +54,28 @@ def build_cluster(
         for index in range(first_index, first_index + s.data_parallel_size)
     ]
     return Cluster(clock, workers, make_router(s.router), (s.served_model_name,))
+
+
+def latency_model(settings: Settings) -> LatencyModel:
+    """The latency model the settings name (the control API swaps it in at run time)."""
+    return _latency(settings)[0]
+
+
+def _latency(s: Settings) -> tuple[LatencyModel, ProfileLatency]:
+    """The latency model, and the profile whose GPU memory and power the workers simulate."""
+    ttft_jitter = Jitter(s.ttft_jitter_ms / 1000.0, s.jitter)
+    itl_jitter = Jitter(s.itl_jitter_ms / 1000.0, s.jitter)
+    if s.latency_model.startswith("profile:"):
+        profile = ProfileLatency(load_profile(s.latency_model.removeprefix("profile:")), itl_jitter)
+        return profile, profile
+    profile = ProfileLatency(load_profile(s.hardware_profile))
+    if s.latency_model == "per-token":
+        per_token = PerTokenLatency(
+            s.prefill_overhead_ms / 1000.0,
+            s.prefill_ms_per_token / 1000.0,
+            s.itl_ms / 1000.0,
+            ttft_jitter,
+            itl_jitter,
+        )
+        return per_token, profile
+    return FixedLatency(s.ttft_ms / 1000.0, s.itl_ms / 1000.0, ttft_jitter, itl_jitter), profile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,16 +13,22 @@ from fakeai.content.text import ProseLibrary
 from fakeai.engine import Cluster, LoopClock
 from fakeai.engine.clock import Clock
 from fakeai.engine.tokenizer import Tokenizers
+from fakeai.faults.journal import Journal
+from fakeai.faults.rules import Faults
 from fakeai.jobs import Jobs
 from fakeai.metrics import Metrics, Recorder
+from fakeai.metrics.control import control_families
 from fakeai.metrics.recorder import error_type_for_status
 from fakeai.metrics.stored import store_families
 from fakeai.metrics.usage import UsageLedger
+from fakeai.security.build import build_guard
+from fakeai.security.guard import Guard
+from fakeai.security.ratelimit import RateLimiter
 from fakeai.server.peers import Peers
 from fakeai.server.shutdown import Drain
 from fakeai.settings import Settings
 from fakeai.simulation import build_cluster
-from fakeai.store import Store, open_store
+from fakeai.store import MemoryBackend, Store, open_store
 
 #: The token histograms' top bucket when no --max-model-len is set: the largest common context window.
 DEFAULT_MAX_MODEL_LEN = 131072
@@ -46,12 +53,21 @@ class AppState:
     #: Responses' file_search and RAG call); built on first use by the owning family.
     services: dict[str, Any] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
-    #: True once every catalog vocabulary is loaded (see app.lifespan); /health/ready reports it.
+    #: True once every catalog vocabulary is loaded (app.lifespan, before the first request is served).
     ready: bool = False
     #: Every finished request's usage, for the organization usage and costs API.
     usage: UsageLedger = field(default_factory=UsageLedger)
     #: The other processes of ``--workers N``, whose metrics a scrape merges (None: this is the only one).
     peers: Peers | None = None
+    #: API keys, failed-auth tracking and rate limits: None without configured keys (nothing to check).
+    guard: Guard | None = None
+    #: ``guard.limiter``, or None: what the generation services ask after counting a prompt's tokens.
+    limiter: RateLimiter | None = None
+    #: Fault rules (faults/), set from the settings and the control API; and the request journal.
+    faults: Faults = field(default_factory=lambda: Faults([], header=False))
+    journal: Journal = field(default_factory=lambda: Journal(0))
+    #: What ``reset(["store"])`` calls: each stateful family registers how to forget what it holds.
+    store_resets: list[Callable[[], None]] = field(default_factory=list)
     #: Graceful shutdown: whether the app is draining, and the requests a shutdown interrupts.
     drain: Drain = field(default_factory=Drain)
 
@@ -64,7 +80,7 @@ class AppState:
         store = open_store(settings.store, settings.store_max_bytes or None)
         metrics = Metrics(recorder, cluster, deprecated=settings.deprecated_metrics)
         metrics.add_source(store_families(store.stats))
-        return cls(
+        state = cls(
             settings=settings,
             catalog=Catalog.bundled(strict=settings.strict_models),
             tokenizers=tokenizers,
@@ -74,6 +90,34 @@ class AppState:
             store=store,
             media=RenderPool(settings.media_threads, settings.media_queue),
         )
+        state.guard = build_guard(settings, cluster.now)
+        state.faults = Faults(settings.faults, header=settings.fault_header)
+        state.journal = Journal(settings.journal_size)
+        state.limiter = None if state.guard is None else state.guard.limiter
+        metrics.add_source(control_families(state))
+        return state
+
+    def reset(self, parts: Iterable[str]) -> None:
+        """Forget, between two tests: ``metrics``, ``journal``, ``rate_limits`` (every bucket full again,
+        failed-auth blocks lifted), ``prefix_cache`` (cached KV blocks not in use), ``store`` (every stored
+        object of every family), ``fault_counts`` (rules' request counts and the injected counts)."""
+        parts = set(parts)
+        if "metrics" in parts:
+            self.metrics.recorder.reset()
+        if "journal" in parts:
+            self.journal.clear()
+        if "rate_limits" in parts and self.guard is not None:
+            self.guard.limiter.reset()
+            self.guard.failures.reset()
+        if "prefix_cache" in parts:
+            self.engine.reset_prefix_cache()
+        if "store" in parts:
+            if not self.store.durable:  # the memory store starts empty; a sqlite file is the user's to delete
+                self.store.backend = MemoryBackend(self.store.backend.max_bytes)
+            for forget in self.store_resets:
+                forget()
+        if "fault_counts" in parts:
+            self.faults.reset_counts()
 
     def request_outcome(self, model: str, endpoint: str, stream: bool, status: int) -> None:
         """Count one API request's outcome (Dynamo's ``requests_total``) by its final HTTP status: call it

@@ -1,11 +1,11 @@
 """Validate raw HTTP response bodies against OpenAI's official OpenAPI spec.
 
-The spec lives outside the project (it must not be copied in): ``$FAKEAI_OPENAPI_SPEC`` if set, else
-``<project root>/../shared/reference/openai-openapi.json``.  ``load_spec()`` returns ``None`` when the
-file is absent; callers then ``pytest.skip(SPEC_MISSING)``.
+The pinned spec is vendored, compressed, beside this module (``data/openai-openapi.json.xz``, see
+``data/README.md``); ``$FAKEAI_OPENAPI_SPEC`` overrides it with another file (``.json``, ``.json.xz`` or
+``.json.gz``).  A missing file is an error, never a skip: every test that validates bodies depends on it.
 
 The spec claims OpenAPI 3.1 (JSON Schema 2020-12) but still carries 3.0-era keywords that a 2020-12
-validator misreads (``shared/reference/README.md``), so ``rewrite.fix`` rewrites it once per process:
+validator misreads, so ``rewrite.fix`` rewrites it once per process:
 ``nullable``, boolean ``exclusiveMinimum``, ``$recursiveRef``, duplicate ``required``; formats
 (``unixtime``...) stay annotations because no format checker is passed.  Two more rewrites only buy
 speed and accept exactly the same bodies: ``_cheap_null`` and ``x-dispatch`` (tagged unions).
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import gzip
 import json
+import lzma
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterator
@@ -31,9 +33,8 @@ from referencing.jsonschema import DRAFT202012
 from .rewrite import EXCERPT_CHARS, SPEC_URI, add_dispatch, excerpt, fix, validator_class
 
 ENV_VAR = "FAKEAI_OPENAPI_SPEC"
-# tests/contract/spec.py -> parents[2] is the project root (the directory holding pyproject.toml).
-DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-openapi.json"
-SPEC_MISSING = f"OpenAI OpenAPI spec not found: set ${ENV_VAR} or provide {DEFAULT_PATH}"
+#: The vendored copy: openai/openai-openapi at commit f85dbe2 (MIT), xz-compressed (194 KB for 3.4 MB).
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "openai-openapi.json.xz"
 # FakeAI routes outside the spec that a spec template would swallow (the spanning last ``{model}`` of
 # ``/models/{model}`` matches ``/models/x/capabilities``).  Matching one of these means "undocumented".
 UNDOCUMENTED_PATHS: tuple[str, ...] = ("/models/{model}/capabilities",)
@@ -48,19 +49,30 @@ class SpecError(AssertionError):
     """A body does not match the spec, or the spec documents nothing to check it against."""
 
 
-def spec_path() -> Path | None:
-    """Where the spec is, or ``None`` if the file does not exist."""
+class SpecMissing(RuntimeError):
+    """The spec file is not there: a broken checkout or a wrong ``$FAKEAI_OPENAPI_SPEC``."""
+
+
+def spec_path() -> Path:
+    """Where the spec is: ``$FAKEAI_OPENAPI_SPEC`` if set, else the vendored copy; raises if absent."""
     path = Path(env) if (env := os.environ.get(ENV_VAR)) else DEFAULT_PATH
-    return path if path.is_file() else None
+    if not path.is_file():
+        raise SpecMissing(f"OpenAI OpenAPI spec not found at {path} (${ENV_VAR} overrides the vendored copy)")
+    return path
+
+
+def read_document() -> dict[str, Any]:
+    """The spec exactly as published (a fresh copy each call: Schemathesis and ``load_spec`` change it)."""
+    path = spec_path()
+    opener = {".xz": lzma.open, ".gz": gzip.open}.get(path.suffix, open)
+    with opener(path, "rb") as f:
+        return json.load(f)
 
 
 @functools.cache
-def load_spec() -> Spec | None:
-    """The rewritten spec, loaded once per process; ``None`` when the file is absent."""
-    if (path := spec_path()) is None:
-        return None
-    with path.open("rb") as f:
-        doc = json.load(f)
+def load_spec() -> Spec:
+    """The rewritten spec, loaded once per process."""
+    doc = read_document()
     _document_completion_stream(doc)
     _loosen_transcription_union(doc)
     unions: list[dict[str, Any]] = []

@@ -49,7 +49,7 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 15.0
+    *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 60.0
 ) -> Iterator[LiveServer]:
     """A started, ready server. With ``--workers N`` (N > 1) the log must be at info or debug level:
     readiness is per worker, so it waits for every worker's ready line, not just one 200."""
@@ -115,6 +115,17 @@ def seconds_until_health(port: int, started: float, limit: float = 10.0) -> floa
             pass
         time.sleep(0.02)
     return float("inf")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process and its live children (the workers) have used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid, *map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    total = 0
+    for one in pids:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:

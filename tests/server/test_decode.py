@@ -60,3 +60,12 @@ def test_not_json_and_not_an_object() -> None:
 
 def test_valid_body_decodes() -> None:
     assert decode_json(b'{"name": "a", "items": [{"value": 0}]}', Body).items[0].value == 0
+
+
+@pytest.mark.parametrize("raw", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000])
+def test_json_nested_thousands_deep_is_a_400_not_a_recursion_error(raw: bytes) -> None:
+    nested = b'{"name": "a", "items": [{"value": 1}], "extra": ' + raw + b"}"
+    for body in (raw, nested):
+        with pytest.raises(InvalidRequestError) as info:
+            decode_json(body, Body)
+        assert info.value.status == 400 and info.value.param is None

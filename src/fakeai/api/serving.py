@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fakeai.api.generation import Run, StepFrames, step_events
-from fakeai.errors import FakeAIError
+from fakeai.errors import FakeAIError, InvalidRequestError
+from fakeai.faults.inject import RESET_PROMISE, InjectedError, ResetConnection, announce, broken_stream, sleep
+from fakeai.faults.rules import FAULT_HEADER, Action, FaultContext
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, Backlog, EventStream, Exchange, Reply
 from fakeai.server.sse import error_event, guarded
@@ -23,6 +26,7 @@ log = logging.getLogger("fakeai.server")
 
 class Generation(Protocol):
     run: Run
+    # May also have ``headers``: response headers of its own (chat's and completions' rate limit).
 
     @property
     def prompt_usage(self) -> tuple[int, int]:
@@ -42,53 +46,119 @@ async def serve_generation(
     create: Callable[[Any, str, float], Awaitable[Generation | Reply]],
     on_error: Callable[[Exception], tuple[bytes, int]] = error_event,
 ) -> Reply:
-    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``, ``responses``).
+    """``endpoint`` is Dynamo's name for it (``chat_completions``, ``completions``, ``responses``). The
+    request's outcome goes to the metrics and the journal once, when its response is complete.
 
     ``create`` may answer by itself (a background response's immediate reply): that ``Reply`` is returned
     as is. ``on_error`` frames an error raised once a stream has started (the family's in-band event).
     """
-    arrival = state.engine.clock.now()  # TTFT counts from here, as the client's does
+    started = time.perf_counter()
+    clock = state.engine.clock
+    arrival = clock.now()  # TTFT counts from here, as the client's does
     model, stream = "unknown", False
+    action: Action | None = None
+    faults = state.faults
+
+    def outcome(status: int) -> None:
+        state.request_outcome(model, endpoint, stream, status)
+        journal = state.journal
+        if journal.enabled:
+            fault = None if action is None else action.rule
+            took = time.perf_counter() - started
+            journal.add(
+                exchange.request_id,
+                "POST",
+                exchange.path,
+                model,
+                status,
+                fault,
+                took,
+                exchange.identity.project,
+            )
+
     try:
         body = decode_json(await exchange.body(), wire_type)
         model, stream = body.model, bool(body.stream)
+        if faults.rules or (faults.header and exchange.header(FAULT_HEADER)):
+            action = await before(exchange, state, model)
         generation = await create(body, exchange.request_id, arrival)
+    except InjectedError as exc:
+        action = exc.action
+        outcome(exc.status)
+        raise
     except FakeAIError as exc:
-        state.request_outcome(model, endpoint, stream, exc.status)
+        outcome(exc.status)
+        raise
+    except ResetConnection as exc:
+        action = exc.action
+        outcome(200)  # the head a reset sends
         raise
     except Exception:
-        state.request_outcome(model, endpoint, stream, 500)
+        outcome(500)
         raise
 
     if isinstance(generation, Answer | EventStream):
-        state.request_outcome(model, endpoint, stream, 200)
+        outcome(200)
         return generation
     drain = state.drain
     drain.track(generation.run)  # a shutdown interrupts it (server/shutdown.py)
+    #: The family's own response headers (the rate limit's), if it has any.
+    headers: dict[str, str] | None = getattr(generation, "headers", None)
     if stream:
 
         def close(status: int) -> None:
             drain.untrack(generation.run)
             generation.run.abort()
-            state.request_outcome(model, endpoint, True, status)
+            outcome(status)
             _bill(state, exchange, model, generation)  # tokens generated are billed, even if the client left
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
+        if action is not None and (action.streams or action.ttft_ms):
+            events = guarded(step_events(generation.run, frames), close, on_error)
+            events = broken_stream(events, action, clock)
+            if action.reset:  # a head promising more than comes: servers must drop the connection
+                headers = {**(headers or {}), "content-length": str(RESET_PROMISE)}
+            return EventStream(events, None, headers)  # the pull form only: it can be broken
         return EventStream(
             guarded(step_events(generation.run, frames), close, on_error),
             PushedStream(generation.run, frames, close, on_error),
+            headers,
         )
+    if action is not None and action.ttft_ms:
+        await sleep(clock, action.ttft_ms / 1000)
     try:
         answer = await _unless_disconnected(exchange, generation)
     except FakeAIError as exc:  # interrupted by a shutdown
-        state.request_outcome(model, endpoint, False, exc.status)
+        outcome(exc.status)
         raise
     finally:
         drain.untrack(generation.run)
-    state.request_outcome(model, endpoint, False, answer.status)
+    answer.headers = headers
+    outcome(answer.status)
     if answer.status == 200:
         _bill(state, exchange, model, generation)
     return answer
+
+
+async def before(exchange: Exchange, state: AppState, model: str) -> Action | None:
+    """The fault this request gets, if any, with what happens before the response: an injected error,
+    added latency, or a dropped connection. A malformed ``x-fakeai-fault`` header is a 400."""
+    identity = exchange.identity
+    context = FaultContext("POST", exchange.path, model, identity.project, identity.key_id, exchange.header)
+    try:
+        action = state.faults.pick(context)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequestError(f"Invalid {FAULT_HEADER} header: {exc}", param=FAULT_HEADER) from None
+    if action is None:
+        return None
+    announce(action, "POST", exchange.path, exchange.request_id)
+    if action.latency_ms:
+        await sleep(state.engine.clock, action.latency_ms / 1000)
+    if action.kind == "error":
+        raise InjectedError(action)
+    if action.reset and not action.streams:
+        raise ResetConnection(action)
+    return action
 
 
 def _bill(state: AppState, exchange: Exchange, model: str, generation: Generation) -> None:

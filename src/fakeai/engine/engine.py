@@ -74,6 +74,12 @@ class Worker:
         self._busy_since: float | None = None
         self.pending_prefill = 0  # prompt tokens routed here and not yet computed (routers read it)
 
+    def set_latency(self, latency: LatencyModel) -> None:
+        """Use another latency model from now on (the control API): sequences already due keep their
+        due times; every later token is paced by the new model."""
+        self.latency = latency
+        self._itl = None if latency.batched else latency.constant_itl()
+
     # --- the seam -------------------------------------------------------------------------------------
 
     def check(self, tokens: int, count: int) -> None:

@@ -115,6 +115,14 @@ class Recorder:
         self.iterations: dict[int, Histogram] = {}  # tokens per engine step, per worker
         self._outcomes: dict[tuple[str, str, bool, str], int] = {}  # (model, endpoint, stream, error_type)
 
+    def reset(self) -> None:
+        """Forget every count and observation (the control API's reset between tests)."""
+        self.series.clear()
+        self.models.clear()
+        self.workers.clear()
+        self.iterations.clear()
+        self._outcomes.clear()
+
     def _add(self, model: str, worker: int) -> Series:
         per_model = self.models.get(model)
         if per_model is None:

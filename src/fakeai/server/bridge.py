@@ -4,6 +4,10 @@ An HTTP request becomes one ASGI call: the body is streamed in as ``http.request
 ``http.disconnect`` once the client goes; the response is sent whole when the app gives it in one body
 message, else streamed. A WebSocket is one ASGI ``websocket`` call over Granian's WebSocket protocol
 (``_websocket``): the realtime family runs unchanged on both fronts.
+
+Granian hands RSGI apps the path already percent-decoded (as UTF-8; an invalid sequence becomes U+FFFD),
+which is what ASGI's ``path`` is, so it is passed on as it is: decoding it again would turn ``%2541`` into
+``A``. RSGI keeps no raw path, so ``raw_path`` is the path re-escaped to ASCII (any character can be).
 """
 
 from __future__ import annotations
@@ -11,13 +15,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message
+
+from fakeai.errors import ServerError
+from fakeai.server.exchange import JSON_CONTENT_TYPE, Answer
 
 log = logging.getLogger("fakeai.server")
 
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
+#: RFC 3986 characters a path may carry unescaped.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def _address(text: str) -> tuple[str, int] | None:
@@ -33,8 +42,8 @@ def _scope(scope: Any, lifespan_state: dict[str, Any]) -> dict[str, Any]:
         "http_version": scope.http_version,
         "method": scope.method,
         "scheme": scope.scheme,
-        "path": unquote(path),
-        "raw_path": path.encode("latin-1"),
+        "path": path,
+        "raw_path": quote(path, safe=_PATH_SAFE).encode("ascii"),
         "query_string": scope.query_string.encode("latin-1"),
         "root_path": "",
         "headers": [
@@ -74,7 +83,8 @@ async def asgi_over_rsgi(app: ASGIApp, scope: Any, proto: Any, lifespan_state: d
             log.debug("response to %s %s ended early", scope.method, path, exc_info=True)
             return
         log.exception("unhandled error on %s %s", scope.method, path)
-        proto.response_bytes(500, [("content-type", "text/plain")], b"Internal Server Error")
+        answer = Answer.error(ServerError("The server had an error while processing your request."))
+        proto.response_bytes(answer.status, [("content-type", JSON_CONTENT_TYPE)], answer.body)
 
 
 class _Response:

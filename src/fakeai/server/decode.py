@@ -22,6 +22,10 @@ _NOT_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
     "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
 )
+_TOO_DEEP = (
+    "We could not parse the JSON body of your request: it is nested too deeply. (HINT: The OpenAI API "
+    "expects a JSON payload of objects and arrays nested at most a few hundred levels.)"
+)
 _TYPE_NAMES = {"int": "an integer", "float": "a number", "str": "a string", "bool": "a boolean",
                "array": "an array", "object": "an object", "null": "null"}  # fmt: skip
 
@@ -36,6 +40,8 @@ def decode_json(body: bytes, type_: type[T]) -> T:
         raise _translate(str(exc), body) from None
     except msgspec.DecodeError:
         raise InvalidRequestError(_NOT_JSON) from None
+    except RecursionError:  # msgspec's depth guard: arrays/objects nested thousands deep
+        raise InvalidRequestError(_TOO_DEEP) from None
 
 
 def _param(path: str) -> str | None:
@@ -50,7 +56,7 @@ def _lookup(body: bytes, path: str) -> Any:
         for key, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
             value = value[key] if key else value[int(index)]
         return value
-    except (msgspec.DecodeError, KeyError, IndexError, TypeError):
+    except (msgspec.DecodeError, RecursionError, KeyError, IndexError, TypeError):
         return None
 
 

@@ -35,6 +35,8 @@ class Exchange(Protocol):
     """One HTTP request as an endpoint sees it."""
 
     request_id: str
+    #: The request's path (``/v1/chat/completions``): what fault rules match on.
+    path: str
     #: The caller (security/identity.py): the project every stored object of this request belongs to.
     identity: Identity
 
@@ -100,6 +102,8 @@ class EventStream:
 
     events: AsyncIterator[bytes]
     push: Pushable | None = None
+    #: Headers of its own, next to the SSE ones (the rate limit's).
+    headers: Mapping[str, str] | None = None
 
 
 Reply = Answer | EventStream

@@ -23,6 +23,10 @@ from granian.rsgi import HTTPProtocol, Scope
 from starlette.applications import Starlette
 
 from fakeai.errors import FakeAIError, ServerError
+from fakeai.faults.inject import RESET_PROMISE, ResetConnection
+from fakeai.faults.journal import Journal
+from fakeai.security.cors import Cors
+from fakeai.security.guard import Guard, bearer
 from fakeai.security.identity import ANONYMOUS
 from fakeai.server.bridge import asgi_over_rsgi
 from fakeai.server.exchange import (
@@ -47,14 +51,15 @@ _SSE_HEADERS = [("content-type", SSE_CONTENT_TYPE), *SSE_HEADERS.items()]
 
 
 class _RSGIExchange:
-    __slots__ = ("_headers", "_limit", "_proto", "identity", "request_id")
+    __slots__ = ("_headers", "_limit", "_proto", "identity", "path", "request_id")
 
-    def __init__(self, headers: Any, proto: HTTPProtocol, limit: int, ids: IdSource) -> None:
+    def __init__(self, headers: Any, proto: HTTPProtocol, limit: int, path: str, ids: IdSource) -> None:
         self._headers = headers
         self._proto = proto
         self._limit = limit
         self.request_id = request_id_for(headers.get("x-request-id"), ids)
-        self.identity = ANONYMOUS  # until API keys are configured (security/)
+        self.identity = ANONYMOUS  # unless API keys are configured: then the guard's (see _serve)
+        self.path = path
 
     def header(self, name: str) -> str | None:
         return self._headers.get(name)
@@ -85,7 +90,11 @@ class RSGIFront:
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
-        self.limit: int = app.state.fakeai.settings.max_request_bytes
+        state = app.state.fakeai
+        self.limit: int = state.settings.max_request_bytes
+        self.guard: Guard | None = state.guard  # None: no keys, no check
+        self.cors: Cors | None = Cors.of(state.settings.cors_origins)
+        self.journal: Journal = state.journal
         self.hot: dict[tuple[str, str], Handler] = {
             (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
         }
@@ -120,12 +129,21 @@ class RSGIFront:
         await asgi_over_rsgi(self.app, scope, proto, self._lifespan.state)
 
     async def _serve(self, handler: Handler, scope: Scope, proto: HTTPProtocol) -> None:
+        """Authenticate, run the handler and send its reply. The handler journals its own outcome
+        (api/serving.py); a refused key is journaled here."""
         started = time.perf_counter()
-        exchange = _RSGIExchange(scope.headers, proto, self.limit, self._ids)
+        headers = scope.headers
+        exchange = _RSGIExchange(headers, proto, self.limit, scope.path, self._ids)
+        guard = self.guard
+        reset = False
         try:
+            if guard is not None:
+                await self._authenticate(guard, scope, exchange, started)
             reply = await handler(exchange)
         except FakeAIError as exc:
             reply = Answer.error(exc)
+        except ResetConnection:
+            reply, reset = Answer(b""), True
         except Exception:
             log.exception("unhandled error on %s %s", scope.method, scope.path)
             reply = Answer.error(ServerError("The server had an error while processing your request."))
@@ -134,17 +152,40 @@ class RSGIFront:
             ("openai-version", OPENAI_VERSION),
             ("openai-processing-ms", processing_ms(started)),
         ]
-        if isinstance(reply, Answer):
-            headers = [*reply.headers.items(), *common] if reply.headers else common
-            if reply.body:
-                headers.append(("content-type", JSON_CONTENT_TYPE))
-            proto.response_bytes(reply.status, headers, reply.body)
+        if self.cors is not None:
+            common += self.cors.headers(headers.get("origin"))
+        if reset:  # a fault's dropped connection: a head promising a body that never comes
+            head = [("content-type", JSON_CONTENT_TYPE), ("content-length", str(RESET_PROMISE)), *common]
+            await proto.response_stream(200, head).send_bytes(b"{")  # a byte: Granian then sends the head
             return
+        if isinstance(reply, Answer):
+            answer_headers = [*reply.headers.items(), *common] if reply.headers else common
+            if reply.body:
+                answer_headers.append(("content-type", JSON_CONTENT_TYPE))
+            proto.response_bytes(reply.status, answer_headers, reply.body)
+            return
+        if reply.headers:
+            common += reply.headers.items()
         if reply.push is not None:
             backlog = self.probe.queue(scope.server, scope.client)
             await _push(proto, reply.push, [*_SSE_HEADERS, *common], backlog)
         else:
             await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
+
+    async def _authenticate(
+        self, guard: Guard, scope: Scope, exchange: _RSGIExchange, started: float
+    ) -> None:
+        headers = scope.headers
+        key = bearer(headers.get("authorization"), headers.get("x-api-key") or headers.get("api-key"))
+        try:
+            exchange.identity = await guard.authenticate(key, scope.client.rpartition(":")[0])
+        except FakeAIError as exc:
+            if self.journal.enabled:
+                took = time.perf_counter() - started
+                self.journal.add(
+                    exchange.request_id, scope.method, scope.path, None, exc.status, None, took, ""
+                )
+            raise
 
 
 async def _push(

@@ -23,7 +23,7 @@ TOKENS = Tokenizers()
 
 @pytest.fixture
 def app_client(
-    make_app: Callable[..., Starlette], optional_spec: Spec | None, validated: list
+    make_app: Callable[..., Starlette], spec: Spec, validated: list
 ) -> Iterator[Callable[..., OpenAI]]:
     """Builds the strict SDK on an app with the given settings (bodies validated against the spec)."""
     opened: list[TestClient] = []
@@ -31,8 +31,7 @@ def app_client(
     def build(**settings: object) -> OpenAI:
         client = TestClient(make_app(**settings), raise_server_exceptions=False).__enter__()
         opened.append(client)
-        if optional_spec is not None:
-            client.event_hooks["response"] = [response_hook(optional_spec, validated)]
+        client.event_hooks["response"] = [response_hook(spec, validated)]
         return sdk(client)
 
     yield build

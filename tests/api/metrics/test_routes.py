@@ -27,12 +27,13 @@ def test_prometheus_and_json_endpoints(make_app: Callable[..., Starlette]) -> No
     cluster = attach(app)
     cluster.request()
     with TestClient(app) as client:
+        # /metrics also carries FakeAI's own counters (fakeai:faults_injected_total, ...).
         for path, first in (("/metrics", "vllm:"), ("/dynamo/metrics", "dynamo_frontend_"),
                             ("/dcgm/metrics", "DCGM_FI_")):  # fmt: skip
             response = client.get(path)
             assert response.status_code == 200 and response.headers["content-type"] == PROMETHEUS
             names = [family.name for family in text_string_to_metric_families(response.text)]
-            assert names and all(name.startswith(first) for name in names), path
+            assert names and all(name.startswith((first, "fakeai:")) for name in names), path
         assert client.get("/metrics/json").json()["models"]["m"]["requests"]["finished"] == 1
         assert client.get("/kv-cache/metrics").json()["total"]["blocks_total"] == 2000
 

@@ -17,7 +17,9 @@ def endpoints(state: AppState) -> list[Endpoint]:
 
     async def create(exchange: Exchange) -> Reply:
         # The header picks this request's response mode (api/chat/modes.py).
-        create = functools.partial(service.create, response_mode=exchange.header(MODE_HEADER))
+        create = functools.partial(
+            service.create, response_mode=exchange.header(MODE_HEADER), identity=exchange.identity
+        )
         return await serve_generation(exchange, state, "chat_completions", ChatCompletionRequest, create)
 
     return [Endpoint("POST", "/v1/chat/completions", create)]

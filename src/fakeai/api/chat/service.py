@@ -27,6 +27,7 @@ from fakeai.api.logprobs import chat_top_logprobs
 from fakeai.content.logprobs import LogprobSampler, choice_samplers
 from fakeai.content.text import Completion
 from fakeai.errors import NotFoundError
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.server.exchange import IdSource
 from fakeai.server.sse import SSE_DONE
 from fakeai.state import AppState
@@ -57,6 +58,7 @@ class ChatCompletion:
         self.id = "chatcmpl-" + (ids() if ids is not None else secrets.token_hex(12))
         self.created = int(time.time())
         self.fingerprint = fp
+        self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
 
     @property
     def prompt_usage(self) -> tuple[int, int]:
@@ -188,6 +190,7 @@ class ChatService:
         arrival: float | None = None,
         response_mode: str | None = None,
         priority: int = 0,
+        identity: Identity = ANONYMOUS,
     ) -> ChatCompletion:
         """Validate against the model, decide every choice, and start them on the engine.
 
@@ -226,6 +229,10 @@ class ChatService:
             state.settings.max_model_len,
         )
         n = request.n or 1
+        limiter = state.limiter
+        headers = None
+        if limiter is not None:  # OpenAI's estimate: the prompt's tokens + max_tokens per choice
+            headers = limiter.admit(identity, request.model, prompt.total + (requested or limit) * n)
         rngs = choice_rngs(
             state.settings.seed,
             request.seed,
@@ -255,4 +262,6 @@ class ChatService:
             priority,
         )
         fp = fingerprint(request.model, state.settings.seed)
-        return ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card), self.ids)
+        completion = ChatCompletion(request, run, prompt, fp, logprobs, shows_reasoning(card), self.ids)
+        completion.headers = headers
+        return completion

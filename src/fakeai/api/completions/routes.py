@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from fakeai.api.completions.protocol import CompletionRequest
 from fakeai.api.completions.service import CompletionService
 from fakeai.api.serving import serve_generation
@@ -13,6 +15,7 @@ def endpoints(state: AppState) -> list[Endpoint]:
     service = CompletionService(state)
 
     async def create(exchange: Exchange) -> Reply:
-        return await serve_generation(exchange, state, "completions", CompletionRequest, service.create)
+        create = functools.partial(service.create, identity=exchange.identity)
+        return await serve_generation(exchange, state, "completions", CompletionRequest, create)
 
     return [Endpoint("POST", "/v1/completions", create)]

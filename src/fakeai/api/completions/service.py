@@ -24,6 +24,7 @@ from fakeai.api.logprobs import completion_top_logprobs
 from fakeai.content.logprobs import choice_samplers
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.server.sse import SSE_DONE, sse_event
 from fakeai.state import AppState
 
@@ -94,6 +95,7 @@ class TextCompletion:
         self.id = "cmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.fingerprint = fp
+        self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
 
     @property
     def prompt_usage(self) -> tuple[int, int]:
@@ -214,6 +216,7 @@ class CompletionService:
         request_id: str,
         arrival: float | None = None,
         priority: int = 0,
+        identity: Identity = ANONYMOUS,
     ) -> TextCompletion:
         """``priority`` above 0 runs the request as background work (a batch line)."""
         state = self.state
@@ -278,8 +281,15 @@ class CompletionService:
                 best_of,
             )
         max_tokens = request.max_tokens if request.max_tokens is not None else limit
+        limiter = state.limiter
+        headers = None
+        if limiter is not None:  # OpenAI's estimate: the prompts' tokens + max_tokens per choice
+            estimate = sum(len(ids) for ids in prompt_ids) + max_tokens * len(prompt_ids)
+            headers = limiter.admit(identity, request.model, estimate)
         run = Run.start(
             state.engine, request_id, request.model, prompt_ids, completions, max_tokens, arrival, priority
         )
         fp = fingerprint(request.model, state.settings.seed)
-        return TextCompletion(request, run, prompts, fp, logprobs)
+        completion = TextCompletion(request, run, prompts, fp, logprobs)
+        completion.headers = headers
+        return completion

@@ -1,4 +1,11 @@
-"""Liveness and readiness probes (load balancers, Kubernetes, GuideLLM's start-up check)."""
+"""Health probes, with vLLM's meaning: 200 only once the server can serve every catalog model at its
+configured timing (load balancers, Kubernetes liveness and readiness probes, GuideLLM's start-up check).
+
+The app loads every vocabulary in its lifespan, before the server accepts a connection (app.py), so a
+server that answers at all, ``/v1/models`` included (AIPerf and scripts poll that), is ready. 503 is what an
+app reports when it serves without its lifespan having run (an embedding that skips it): requests then
+load vocabularies on first use and may stall.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +22,13 @@ from fakeai.state import AppState
 
 def routes(state: AppState) -> list[Route]:
     async def health(request: Request) -> Response:
-        return json_response({"status": "ok"})
+        ready = state.ready
+        return json_response({"status": "ok" if ready else "loading"}, status=200 if ready else 503)
 
     async def ready(request: Request) -> Response:
-        """Readiness: 503 while vocabularies are still loading (requests are served, but may stall)."""
+        """Readiness with details: the same gate as /health, plus what the engine is doing."""
         snapshots = state.engine.snapshots()  # the engine's published view, as the metrics read it
+        tokenizers = state.tokenizers
         return json_response(
             {
                 "status": "ready" if state.ready else "loading",
@@ -28,6 +37,10 @@ def routes(state: AppState) -> list[Route]:
                 "models": len(state.catalog.list()),
                 "running_sequences": sum(sum(w.running.values()) for w in snapshots),
                 "waiting_sequences": sum(sum(w.waiting.values()) for w in snapshots),
+                "tokenizers": {
+                    "loaded": len(tokenizers.loaded),
+                    "loads_after_ready": tokenizers.loads_after_ready,
+                },
             },
             status=200 if state.ready else 503,
         )

@@ -1,0 +1,207 @@
+"""Rate limits counted for real, per key and model, with OpenAI's headers and errors.
+
+OpenAI's limits behave as buckets that refill continuously: a request takes one request and its estimated
+tokens (prompt tokens + ``max_tokens`` x ``n``); ``x-ratelimit-reset-*`` is the time until the bucket is
+full again (one request at 500 RPM: "120ms"). That is a token bucket, which the ``limits`` library (fixed
+and moving windows only, on the wall clock) does not offer; this one is ~20 lines, reads the engine's
+clock (so tests step it virtually), and costs about a microsecond per request (docs/security.md).
+
+Buckets live per (key id, model); the map is bounded (full buckets are dropped when it grows past a cap).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from fakeai.errors import FakeAIError
+from fakeai.security.identity import Identity
+from fakeai.security.tiers import Limits
+
+MINUTE, DAY = 60.0, 86_400.0
+#: Buckets kept at most; past this, the full (idle) ones are forgotten.
+MAX_BUCKETS = 100_000
+RATE_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
+
+
+class RateLimitReached(FakeAIError):
+    """429 ``rate_limit_exceeded``; OpenAI's ``type`` says which limit: ``requests`` or ``tokens``."""
+
+    status = 429
+
+    def __init__(self, message: str, kind: str, headers: dict[str, str]) -> None:
+        super().__init__(message, code="rate_limit_exceeded", headers=headers)
+        self.type = kind  # type: ignore[misc]  # OpenAI sends "requests" or "tokens" here
+
+
+class InsufficientQuota(FakeAIError):
+    status = 429
+    type = "insufficient_quota"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "You exceeded your current quota, please check your plan and billing details. For more "
+            "information on this error, read the docs: "
+            "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            code="insufficient_quota",
+        )
+
+
+class Bucket:
+    """Holds up to ``capacity``; refills at ``capacity / period`` per second. ``level`` may go below 0
+    never: a take that does not fit is refused whole."""
+
+    __slots__ = ("capacity", "level", "rate", "stamp")
+
+    def __init__(self, capacity: int, period: float, now: float) -> None:
+        self.capacity = capacity
+        self.rate = capacity / period
+        self.level = float(capacity)
+        self.stamp = now
+
+    def refill(self, now: float) -> float:
+        level = self.level + (now - self.stamp) * self.rate
+        self.level = level if level < self.capacity else float(self.capacity)
+        self.stamp = now
+        return self.level
+
+    def wait(self, amount: float) -> float:
+        """Seconds until ``amount`` fits (after ``refill``)."""
+        return max(0.0, (amount - self.level) / self.rate) if self.rate else math.inf
+
+    def reset(self) -> float:
+        """Seconds until full again."""
+        return (self.capacity - self.level) / self.rate if self.rate else 0.0
+
+
+class _Account:
+    __slots__ = ("rpd", "rpm", "tpd", "tpm")
+
+    def __init__(self, limits: Limits, now: float) -> None:
+        self.rpm = None if limits.rpm is None else Bucket(limits.rpm, MINUTE, now)
+        self.tpm = None if limits.tpm is None else Bucket(limits.tpm, MINUTE, now)
+        self.rpd = None if limits.rpd is None else Bucket(limits.rpd, DAY, now)
+        self.tpd = None if limits.tpd is None else Bucket(limits.tpd, DAY, now)
+
+    def full(self, now: float) -> bool:
+        return all(b is None or b.refill(now) >= b.capacity for b in (self.rpm, self.tpm, self.rpd, self.tpd))
+
+
+_NAMES = {
+    "rpm": ("requests per min (RPM)", "requests"),
+    "rpd": ("requests per day (RPD)", "requests"),
+    "tpm": ("tokens per min (TPM)", "tokens"),
+    "tpd": ("tokens per day (TPD)", "tokens"),
+}
+
+
+class RateLimiter:
+    """Admits requests against each key's limits (``limits_of(identity)``), on ``now`` (engine seconds)."""
+
+    def __init__(self, limits_of: Callable[[Identity], Limits | None], now: Callable[[], float]) -> None:
+        self.limits_of = limits_of
+        self.now = now
+        self._accounts: dict[tuple[str | None, str], _Account] = {}
+        self._spent: dict[str | None, int] = {}  # tokens spent per key, against quota_tokens
+        self.refused: dict[str, int] = {}  # 429s per limit name (rpm, tpm, ..., quota), for the metrics
+
+    def reset(self) -> None:
+        self._accounts.clear()
+        self._spent.clear()
+        self.refused.clear()
+
+    def admit(self, identity: Identity, model: str, tokens: int) -> dict[str, str] | None:
+        """Take one request and ``tokens`` from the caller's buckets for ``model``; the response headers.
+        Raises ``RateLimitReached`` (nothing taken) or ``InsufficientQuota``. None: the key is unlimited."""
+        limits = self.limits_of(identity)
+        if limits is None or not limits.limited:
+            return None
+        now = self.now()
+        if limits.quota_tokens is not None:
+            spent = self._spent.get(identity.key_id, 0)
+            if spent + tokens > limits.quota_tokens:
+                self.refused["quota"] = self.refused.get("quota", 0) + 1
+                raise InsufficientQuota()
+        account = self._account(identity, model, limits, now)
+        for name, bucket, amount in (
+            ("rpm", account.rpm, 1),
+            ("tpm", account.tpm, tokens),
+            ("rpd", account.rpd, 1),
+            ("tpd", account.tpd, tokens),
+        ):
+            if bucket is not None and bucket.refill(now) < amount:
+                self._refuse(name, bucket, amount, identity, model, account)
+        for bucket, amount in (
+            (account.rpm, 1),
+            (account.tpm, tokens),
+            (account.rpd, 1),
+            (account.tpd, tokens),
+        ):
+            if bucket is not None:
+                bucket.level -= amount
+        if limits.quota_tokens is not None:
+            self._spent[identity.key_id] = self._spent.get(identity.key_id, 0) + tokens
+        return headers(account)
+
+    def _account(self, identity: Identity, model: str, limits: Limits, now: float) -> _Account:
+        key = (identity.key_id, model)
+        account = self._accounts.get(key)
+        if account is None:
+            if len(self._accounts) >= MAX_BUCKETS:
+                self._accounts = {k: a for k, a in self._accounts.items() if not a.full(now)}
+            account = self._accounts[key] = _Account(limits, now)
+        return account
+
+    def _refuse(
+        self, name: str, bucket: Bucket, amount: int, identity: Identity, model: str, account: _Account
+    ) -> None:
+        self.refused[name] = self.refused.get(name, 0) + 1
+        label, kind = _NAMES[name]
+        org = identity.project
+        found = headers(account)
+        if amount > bucket.capacity:  # can never fit: OpenAI's "Request too large"
+            message = (
+                f"Request too large for {model} in organization {org} on {label}: Limit {bucket.capacity}, "
+                f"Requested {amount}. The input or output tokens must be reduced in order to run "
+                f"successfully. Visit {RATE_LIMITS_URL} to learn more."
+            )
+            raise RateLimitReached(message, kind, found)
+        wait = bucket.wait(amount)
+        used = bucket.capacity - math.floor(bucket.level)
+        message = (
+            f"Rate limit reached for {model} in organization {org} on {label}: Limit {bucket.capacity}, "
+            f"Used {used}, Requested {amount}. Please try again in {duration(wait)}. Visit "
+            f"{RATE_LIMITS_URL} to learn more."
+        )
+        found["retry-after"] = str(max(1, math.ceil(wait)))
+        found["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+        raise RateLimitReached(message, kind, found)
+
+
+def headers(account: _Account) -> dict[str, str]:
+    """OpenAI's ``x-ratelimit-*`` headers from the per-minute buckets (the per-day ones when a key has
+    only those)."""
+    requests = account.rpm or account.rpd
+    tokens = account.tpm or account.tpd
+    found: dict[str, str] = {}
+    if requests is not None:
+        found["x-ratelimit-limit-requests"] = str(requests.capacity)
+        found["x-ratelimit-remaining-requests"] = str(max(0, math.floor(requests.level)))
+        found["x-ratelimit-reset-requests"] = duration(requests.reset())
+    if tokens is not None:
+        found["x-ratelimit-limit-tokens"] = str(tokens.capacity)
+        found["x-ratelimit-remaining-tokens"] = str(max(0, math.floor(tokens.level)))
+        found["x-ratelimit-reset-tokens"] = duration(tokens.reset())
+    return found
+
+
+def duration(seconds: float) -> str:
+    """OpenAI's (Go's) duration format: ``20ms``, ``1s``, ``8.64s``, ``6m0s``, ``1h2m3s``."""
+    if seconds < 1:
+        return f"{max(0, math.ceil(seconds * 1000))}ms"
+    if seconds < 60:
+        return f"{round(seconds, 3):g}s"
+    whole = math.ceil(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes}m{secs}s" if hours else f"{minutes}m{secs}s"
