@@ -5,10 +5,9 @@
 Each profile file names the published figures it was fitted to (``calibration``). For every point this
 starts FakeAI with that profile, sends the point's scenario as streaming legacy completions whose prompts are
 token ids (so the prompt length is exact and never cached), and prints the published figure, what the client
-measured, their ratio, and what the engine alone predicts in virtual time (engine/replay.py). Serving points
-run under ``--time-scale`` so that a minute of simulated load takes seconds; client times are scaled back to
-simulated milliseconds. Bounded: every scenario has a request count and a time limit, all traffic is
-loopback. ``--update-docs`` rewrites the table in docs/engine.md.
+measured, their ratio, and what the engine alone predicts in virtual time (engine/replay.py). Bounded: every
+scenario has a request count and a time limit, and all traffic is loopback. ``--update-docs`` rewrites the
+table in docs/engine.md.
 """
 
 from __future__ import annotations
@@ -27,12 +26,17 @@ from bench.servers import ROOT, Server, fakeai, stop_all
 from fakeai.engine import ProfileLatency, load_profile, profile_names
 from fakeai.engine.profiles import Point
 from fakeai.engine.replay import DECODE_OUTPUT, replay
+from fakeai.engine.replay import SERVING_REQUESTS as SERVING_POINT_REQUESTS
 
 DOCS = ROOT / "docs" / "engine.md"
 BEGIN, END = "<!-- latency-validation:begin -->", "<!-- latency-validation:end -->"
-#: Simulated seconds per wall second for serving points (prefill and decode points run at 1).
-SERVING_TIME_SCALE = 4.0
-SERVING_REQUESTS = {"concurrency": 24, "rate": 160}
+#: Simulated seconds per wall second for serving points. At 1: a faster clock would multiply FakeAI's own
+#: per-request HTTP time (about 1 ms here) into simulated milliseconds, which a short TTFT cannot hide.
+SERVING_TIME_SCALE = 1.0
+SERVING_REQUESTS = {
+    "concurrency": 24,
+    "rate": SERVING_POINT_REQUESTS,
+}  # the rate: the same arrivals as replay()
 LIMIT_S = 120.0  # per scenario
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"  # a 128k context: every published prompt fits
 
