@@ -35,28 +35,26 @@ def _no_stream(stream: bool | None) -> None:
         )
 
 
-def chat_target(state: AppState) -> LineRunner:
-    service = ChatService(state)
+def _generation_target(service_type: Any, wire_type: type) -> TargetFactory:
+    """A target for a text-generation family: decode the line as the live route does, then run its
+    service at batch priority and fold the result into the non-streaming body."""
 
-    async def run(body: bytes, request_id: str, identity: Identity) -> dict[str, Any]:
-        request = decode_json(body, ChatCompletionRequest)
-        _no_stream(request.stream)
-        completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
-        return await completion.response()
+    def factory(state: AppState) -> LineRunner:
+        service = service_type(state)
 
-    return run
+        async def run(body: bytes, request_id: str, identity: Identity) -> dict[str, Any]:
+            request = decode_json(body, wire_type)
+            _no_stream(request.stream)
+            completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
+            return await completion.response()
+
+        return run
+
+    return factory
 
 
-def completions_target(state: AppState) -> LineRunner:
-    service = CompletionService(state)
-
-    async def run(body: bytes, request_id: str, identity: Identity) -> dict[str, Any]:
-        request = decode_json(body, CompletionRequest)
-        _no_stream(request.stream)
-        completion = await service.create(request, request_id, priority=BATCH_PRIORITY)
-        return await completion.response()
-
-    return run
+chat_target = _generation_target(ChatService, ChatCompletionRequest)
+completions_target = _generation_target(CompletionService, CompletionRequest)
 
 
 #: The usage ledger's kind (metrics/usage.py) of each target's lines, billed as batch usage.
