@@ -30,9 +30,8 @@ from fakeai.engine.replay import SERVING_REQUESTS as SERVING_POINT_REQUESTS
 
 DOCS = ROOT / "docs" / "engine.md"
 BEGIN, END = "<!-- latency-validation:begin -->", "<!-- latency-validation:end -->"
-#: Simulated seconds per wall second for serving points. At 1: a faster clock would multiply FakeAI's own
-#: per-request HTTP time (about 1 ms here) into simulated milliseconds, which a short TTFT cannot hide.
-SERVING_TIME_SCALE = 1.0
+#: Scenarios run in wall time: a faster --time-scale would multiply FakeAI's own per-request HTTP time
+#: (about 1 ms here) into simulated milliseconds, which a 20 ms TTFT cannot hide.
 SERVING_REQUESTS = {
     "concurrency": 24,
     "rate": SERVING_POINT_REQUESTS,
@@ -78,7 +77,7 @@ def _prompts(seed: int) -> itertools.count:
     return itertools.count(1000 + seed * 10_000_000)
 
 
-async def _scenario(port: int, point: Point, scale: float) -> dict[str, float]:
+async def _scenario(port: int, point: Point) -> dict[str, float]:
     ids = _prompts(0)
 
     def prompt(length: int) -> list[int]:
@@ -94,7 +93,7 @@ async def _scenario(port: int, point: Point, scale: float) -> dict[str, float]:
         rng = random.Random(0)
         tasks = []
         for _ in range(SERVING_REQUESTS["rate"]):
-            await asyncio.sleep(rng.expovariate(point.rate) / scale)
+            await asyncio.sleep(rng.expovariate(point.rate))
             tasks.append(asyncio.create_task(_stream(port, prompt(point.isl), point.osl)))
         runs = await asyncio.gather(*tasks)
     else:
@@ -104,7 +103,7 @@ async def _scenario(port: int, point: Point, scale: float) -> dict[str, float]:
             return [await _stream(port, prompt(point.isl), point.osl) for _ in range(per_client)]
 
         runs = [t for ts in await asyncio.gather(*(loop() for _ in range(point.concurrency))) for t in ts]
-    ms = 1000.0 * scale
+    ms = 1000.0  # seconds to milliseconds
     ttft = statistics.median((r.stamps[0] - r.sent) * ms for r in runs)
     gaps = [(b - a) * ms for r in runs for a, b in itertools.pairwise(r.stamps)]
     tpot = [(r.stamps[-1] - r.stamps[0]) * ms / (len(r.stamps) - 1) for r in runs if len(r.stamps) > 1]
@@ -135,15 +134,14 @@ def validate(names: list[str]) -> list[str]:
             continue
         latency = ProfileLatency(profile)
         for point in profile.calibration.points:
-            scale = SERVING_TIME_SCALE if point.kind == "serving" else 1.0
             server = Server(
                 f"latency-{name}",
-                fakeai("granian", f"--latency-model=profile:{name}", f"--time-scale={scale:g}"),
+                fakeai("granian", f"--latency-model=profile:{name}"),
                 cpus=None,
             )
             server.start()
             try:
-                measured = asyncio.run(asyncio.wait_for(_scenario(server.port, point, scale), LIMIT_S))
+                measured = asyncio.run(asyncio.wait_for(_scenario(server.port, point), LIMIT_S))
             finally:
                 server.stop()
             alone = replay(latency, point)
