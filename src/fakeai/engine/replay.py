@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import random
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fakeai.engine.clock import VirtualClock
@@ -80,12 +80,12 @@ def replay(
     cluster = Cluster(clock, [worker], make_router("round_robin"))
     prompts = _fresh_prompts()
     if point.kind == "prefill":
-        done = [_run_alone(cluster, clock, next(prompts)(point.isl), 2) for _ in range(3)]
+        done = [_run_alone(cluster, clock, prompts(point.isl), 2) for _ in range(3)]
         return Measured(statistics.median(_ttft(s) for s in done), None, None)
     if point.kind == "decode":
         # Every stream's prompt is sized so that its context averages ``point.context`` while it decodes.
         isl = max(1, point.context - DECODE_OUTPUT // 2)
-        seqs = [cluster.submit([_request(next(prompts)(isl), DECODE_OUTPUT)])[0] for _ in range(point.batch)]
+        seqs = [cluster.submit([_request(prompts(isl), DECODE_OUTPUT)])[0] for _ in range(point.batch)]
         clock.run_until_idle()
         _check(seqs)
         return Measured(None, statistics.median(stamps.gaps) * 1000.0, None)
@@ -103,14 +103,14 @@ def _serve(
     stamps: _Stamps,
     point: Point,
     count: int,
-    prompts: Iterator,
+    prompts: Callable[[int], list[int]],
     rng: random.Random,
 ) -> list[Sequence]:
     """A closed loop of ``point.concurrency`` clients, or Poisson arrivals at ``point.rate`` requests/s."""
     seqs: list[Sequence] = []
 
     def send() -> Sequence:
-        seq = cluster.submit([_request(next(prompts)(point.isl), point.osl)])[0]
+        seq = cluster.submit([_request(prompts(point.isl), point.osl)])[0]
         seqs.append(seq)
         return seq
 
@@ -146,15 +146,15 @@ def _request(prompt: list[int], output: int) -> EngineRequest:
     return EngineRequest("replay", "replay", prompt, output, "length", output)
 
 
-def _fresh_prompts() -> Iterator:
-    """Prompts of never-repeated token ids: no prefix hits, as published runs of distinct prompts."""
+def _fresh_prompts() -> Callable[[int], list[int]]:
+    """A maker of prompts of never-repeated token ids: no prefix hits, as published runs of distinct
+    prompts."""
     ids = itertools.count(1)
 
     def make(length: int) -> list[int]:
         return [next(ids) for _ in range(length)]
 
-    while True:
-        yield make
+    return make
 
 
 def _check(seqs: list[Sequence]) -> None:
