@@ -105,10 +105,9 @@ class LiveFeed:
         recorder = self._recorder
         models: dict[str, dict[str, float]] = {}
         for (model, _), s in recorder.series.items():
-            m = models.setdefault(model, {"finished": 0, "prompt": 0, "cached": 0, "generation": 0})
+            m = models.setdefault(model, {"finished": 0, "prompt": 0, "generation": 0})
             m["finished"] += sum(s.finished.values())
             m["prompt"] += s.prompt_tokens
-            m["cached"] += s.prefix_hits
             m["generation"] += s.generation_tokens
         costs = self._ledger.cost_by_model(self._prices)
         for model, m in models.items():
