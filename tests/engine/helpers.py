@@ -55,6 +55,7 @@ def make_cluster(
     max_num_seqs: int | None = None,
     max_num_batched_tokens: int | None = None,
     max_waiting: int = 1000,
+    timer_grid: float = 0.0,
 ) -> tuple[Cluster, VirtualClock, Recorder]:
     clock = VirtualClock()
     recorder = Recorder()
@@ -64,6 +65,7 @@ def make_cluster(
         max_num_seqs=max_num_seqs,
         max_num_batched_tokens=max_num_batched_tokens,
         max_waiting=max_waiting,
+        timer_grid=timer_grid,
     )
     pool = [Worker(i, clock, latency, config, GPU, recorder, seed=7) for i in range(workers)]
     return Cluster(clock, pool, make_router(router)), clock, recorder  # type: ignore[arg-type]

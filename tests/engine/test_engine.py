@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from fakeai.engine import FixedLatency, Jitter, PerTokenLatency, VirtualClock, Wakeup
@@ -195,3 +197,45 @@ def test_constant_itl_counts_due_tokens_as_sampling_each_would(late: float) -> N
     constant = trace(FixedLatency(0.01, 0.005))
     assert sum(preemptions for *_, preemptions in constant[0]) > 0  # the pool is tight enough to preempt
     assert constant == trace(SampledLatency(0.01, 0.005))
+
+
+class CountingClock(VirtualClock):
+    """Counts the engine's wake-ups."""
+
+    fired = 0
+
+    def call_at(self, when, callback):  # type: ignore[no-untyped-def]
+        def counted() -> None:
+            self.fired += 1
+            callback()
+
+        return super().call_at(when, counted)
+
+
+def test_timer_grid_wakes_once_per_interval_and_keeps_a_constant_itl_exact() -> None:
+    # 10 arrivals 0.1 ms apart: with a 2 ms grid their tokens leave together, one wake-up per token
+    # position instead of one per sequence; after the first token every gap is still exactly 20 ms.
+    cluster, _, recorder = make_cluster(fixed(0.1, 0.02), timer_grid=0.002)
+    clock = CountingClock()
+    cluster.clock = cluster.workers[0].clock = clock
+    seqs = []
+    for i in range(10):
+        clock.advance(0.0001)
+        seqs += cluster.submit([request(5, name=f"r{i}")])
+    clock.advance(1.0)
+    assert all(seq.finished for seq in seqs)
+    assert clock.fired == 5
+    # Due from 0.1001 to 0.1010: all leave at the grid point 0.102.
+    assert all(seq.first_token_time == pytest.approx(0.102) for seq in seqs)
+    assert all(gap == pytest.approx(0.02) for gap in recorder.gaps)
+    assert max(recorder.ttfts) - min(recorder.ttfts) == pytest.approx(0.0009)
+
+
+def test_timer_grid_divides_the_itl_and_stays_out_of_batched_models() -> None:
+    from fakeai.engine.engine import _grid  # noqa: PLC0415 - the rule under test
+
+    assert _grid(fixed(0.1, 0.007), 0.002) == pytest.approx(0.007 / 4)
+    assert _grid(fixed(0.1, 0.02), 0.002) == pytest.approx(0.002)
+    assert _grid(FixedLatency(0.1, 0.02, itl_jitter=Jitter(0.005, "normal")), 0.002) == 0.002
+    assert _grid(fixed(0.1, 0.02), 0.0) == 0.0
+    assert _grid(SimpleNamespace(batched=True), 0.002) == 0.0  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ clock; metrics and what the client sees come from the same stamps.
 from __future__ import annotations
 
 import heapq
+import math
 import itertools
 import random
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ class WorkerConfig:
     #: Batched models: chunked prefill mixes prompt chunks into decode steps (vLLM V1); without it a step
     #: computes whole new prompts and no decodes (vLLM V0's default for short-context models).
     chunked_prefill: bool = True
+    #: Per-sequence models: the timer's resolution in seconds. Wake-ups are rounded up onto this grid, so
+    #: the tokens due within one interval leave in one pass, as a real engine's step emits its whole batch
+    #: at once; one pass per token instead costs a timer and a wake of the transport's writer each. With a
+    #: constant ITL the grid is shrunk to a divisor of it, so every gap after the first token stays exact.
+    #: 0 wakes at each due time exactly.
+    timer_grid: float = 0.0
 
 
 class Worker:
@@ -62,6 +69,7 @@ class Worker:
         self.scheduler = Scheduler(self.kv, config.max_num_seqs, config.max_waiting)
         self._rng = random.Random(seed)
         self._itl = None if latency.batched else latency.constant_itl()  # None: sampled per token
+        self._grid = _grid(latency, config.timer_grid)
         # A batched model's per-request server work before the engine sees the request (seconds).
         self._admission_delay = latency.admission_delay if latency.batched else 0.0
         self._timer: TimerHandle | None = None
@@ -79,6 +87,7 @@ class Worker:
         due times; every later token is paced by the new model."""
         self.latency = latency
         self._itl = None if latency.batched else latency.constant_itl()
+        self._grid = _grid(latency, self.config.timer_grid)
 
     # --- the seam -------------------------------------------------------------------------------------
 
@@ -215,6 +224,9 @@ class Worker:
             self._busy_since = None
 
     def _arm(self, due: float, callback) -> None:  # type: ignore[no-untyped-def]
+        grid = self._grid
+        if grid:  # within a millionth of a grid interval counts as on it: float sums of the ITL drift
+            due = math.ceil(due / grid - 1e-6) * grid
         if due >= self._timer_due:
             return
         if self._timer is not None:
@@ -270,7 +282,8 @@ class Worker:
         itl = self._itl
         emitted = 0
         preemptions = sched.preemptions
-        while heap and heap[0][0] <= now:
+        horizon = now + self._grid * 1e-6  # what ``_arm`` rounded down onto this grid point is due too
+        while heap and heap[0][0] <= horizon:
             _, _, epoch, seq = heapq.heappop(heap)
             if seq.status != RUNNING or epoch != seq.epoch:
                 continue  # finished, aborted or preempted since this entry was pushed
@@ -393,6 +406,17 @@ class Worker:
                 self._emit(seq, 1, now)  # the last prefill chunk samples the next token
         self.observer.step(self.index, step.tokens, now - step.started)
         self._start_step()
+
+
+def _grid(latency: LatencyModel, grid: float) -> float:
+    """The timer grid for ``latency`` (``WorkerConfig.timer_grid``): none for a batched model, whose
+    steps already emit together; for a constant ITL the largest divisor of it not above ``grid``."""
+    if grid <= 0.0 or latency.batched:
+        return 0.0
+    itl = latency.constant_itl()
+    if itl:
+        return itl / math.ceil(itl / grid - 1e-9)
+    return grid
 
 
 @dataclass(slots=True)
