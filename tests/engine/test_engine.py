@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from fakeai.engine import FixedLatency, Jitter, PerTokenLatency, VirtualClock, Wakeup
+from fakeai.engine.engine import _grid
 from tests.engine.helpers import make_cluster, request
 
 
@@ -232,7 +233,6 @@ def test_timer_grid_wakes_once_per_interval_and_keeps_a_constant_itl_exact() -> 
 
 
 def test_timer_grid_divides_the_itl_and_stays_out_of_batched_models() -> None:
-    from fakeai.engine.engine import _grid  # noqa: PLC0415 - the rule under test
 
     assert _grid(fixed(0.1, 0.007), 0.002) == pytest.approx(0.007 / 4)
     assert _grid(fixed(0.1, 0.02), 0.002) == pytest.approx(0.002)

@@ -12,8 +12,8 @@ clock; metrics and what the client sees come from the same stamps.
 from __future__ import annotations
 
 import heapq
-import math
 import itertools
+import math
 import random
 from dataclasses import dataclass
 
