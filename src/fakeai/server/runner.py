@@ -62,7 +62,24 @@ def app_from_environment() -> ASGIApp:
     settings = Settings.model_validate_json(raw) if raw else Settings()
     configure_logging(settings.log_level)
     log.debug("worker %d settings: %s", os.getpid(), settings.model_dump_json())
-    return create_app(settings, peers=Peers.from_environment())
+    app = create_app(settings, peers=Peers.from_environment())
+    _tune_gc()
+    return app
+
+
+#: The young generation's collection threshold in a server worker (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def _tune_gc() -> None:
+    """Set the worker's collector for serving: what the app built at start-up is frozen (never traversed
+    again), and young collections wait for 50,000 allocations instead of 700. Each open stream keeps a few
+    dozen objects alive, so with the default every few hundred tokens the collector walked all of them:
+    about a tenth of the loop thread at 800 streams (perf). Nearly everything a request allocates is freed
+    by reference counting; the rest (cycles) waits a little longer. Only the server's own processes do
+    this: an app embedded with ``create_app`` leaves the host's collector alone."""
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
 
 
 def served_from_environment() -> ASGIApp:
