@@ -172,6 +172,9 @@ class Run:
     pending: list[int] = field(default_factory=list)
     #: Set by ``interrupt``: the error the request ends with instead of its remaining tokens.
     failure: Exception | None = None
+    #: Set by ``news``: tokens already emitted wait to be reported (it stopped at ``STEP_TOKENS``), so the
+    #: consumer calls it again without waiting for the engine.
+    behind: bool = False
 
     @classmethod
     def start(
@@ -248,30 +251,33 @@ class Run:
         a stream whose client fell behind (backpressure) catches up in bounded chunks. Every choice is
         reported at least once, the last time with ``finished``, after which it leaves ``pending``.
         """
-        news = []
-        done = False
+        pending = self.pending
+        news: list[tuple[int, int, int, bool]] = []
+        if not pending:
+            self.behind = False
+            return news
         streams = self.streams
-        limit = max(STEP_TOKENS // len(self.pending), 1) if self.pending else None
-        for index in self.pending:
+        limit = STEP_TOKENS // len(pending) or 1
+        done = behind = False
+        for index in pending:
             stream = streams[index]
             start = stream.taken
             new = stream.take(limit)
-            finished = stream.finished and stream.taken == stream.generated
+            left = stream.generated - start - new
+            finished = not left and stream.finished
+            if left:
+                behind = True
             if new or finished:
                 news.append((index, start, start + new, finished))
                 done = done or finished
+        self.behind = behind
         if done:
-            self.pending = [i for i in self.pending if not (streams[i].finished and not self._left(i))]
+            self.pending = [i for i in pending if not (streams[i].finished and not self._left(i))]
         return news
 
     def _left(self, index: int) -> int:
         stream = self.streams[index]
         return stream.generated - stream.taken
-
-    @property
-    def behind(self) -> bool:
-        """Tokens already emitted wait to be reported by ``news`` (it stopped at ``STEP_TOKENS``)."""
-        return any(self._left(index) for index in self.pending)
 
     def abort(self) -> None:
         """Free every unfinished sequence (client disconnected, or an error)."""
