@@ -157,14 +157,27 @@ async def test_wakeup_is_level_triggered() -> None:
 
 
 def test_ttft_counts_from_the_requests_arrival_and_queue_time_from_the_engine_queue() -> None:
+    # The server's own handling before the engine saw the request is inside the configured TTFT ...
     cluster, clock, recorder = make_cluster(fixed(0.1, 0.02))
     clock.advance(1.0)
     cluster.submit([request(2)], arrival=0.95)  # 50 ms of server handling before the engine saw it
     clock.advance(1)
     [record] = recorder.records
-    assert recorder.ttfts == [pytest.approx(0.15)]
+    assert recorder.ttfts == [pytest.approx(0.1)]
     assert record.scheduled is not None and record.scheduled - record.queued == 0.0
-    assert record.finish - record.arrival == pytest.approx(0.17)
+    assert record.finish - record.arrival == pytest.approx(0.12)
+    # ... up to all of it: handling longer than the TTFT leaves no prefill delay.
+    cluster.submit([request(2)], arrival=clock.now() - 0.3)
+    clock.advance(1)
+    assert recorder.ttfts[-1] == pytest.approx(0.3)
+
+
+def test_time_waiting_for_admission_still_adds_to_the_ttft() -> None:
+    cluster, clock, recorder = make_cluster(fixed(0.1, 0.02), max_num_seqs=1)
+    cluster.submit([request(5, name="first")])
+    cluster.submit([request(2, name="second")])  # waits 0.18 s for the first to finish
+    clock.advance(1)
+    assert recorder.ttfts == [pytest.approx(0.1), pytest.approx(0.18 + 0.1)]
 
 
 class SampledLatency(FixedLatency):

@@ -81,6 +81,10 @@ async def serve_generation(
         model, stream = body.model, bool(body.stream)
         if faults.rules or (faults.header and exchange.header(FAULT_HEADER)):
             action = await before(exchange, state, model)
+            if action is not None and action.latency_ms:
+                # Injected latency is the network's, on top of the TTFT: the engine (whose TTFT counts
+                # from arrival, its own handling included) sees the request only now, as vLLM would.
+                arrival = clock.now()
         generation = await create(body, exchange.request_id, arrival)
     except InjectedError as exc:
         action = exc.action

@@ -251,7 +251,11 @@ class Worker:
         sched = self.scheduler
         latency: SequenceLatency = self.latency  # type: ignore[assignment]
         while (seq := sched.admit_next(now)) is not None:
-            seq.due = now + latency.prefill_delay(seq.to_compute, self._rng)
+            # The prefill delay counts from the request's arrival, as its TTFT does: the server's own
+            # work before the engine saw it (reading the body, tokenizing) is inside the configured TTFT,
+            # not added to it. Time spent waiting in the queue still adds.
+            head_start = seq.queued - seq.arrival
+            seq.due = now + max(0.0, latency.prefill_delay(seq.to_compute, self._rng) - head_start)
             heapq.heappush(self._heap, (seq.due, next(self._tie), seq.epoch, seq))
         self._mark_busy(now)
         heap = self._heap
