@@ -63,23 +63,34 @@ def app_from_environment() -> ASGIApp:
     configure_logging(settings.log_level)
     log.debug("worker %d settings: %s", os.getpid(), settings.model_dump_json())
     app = create_app(settings, peers=Peers.from_environment())
-    _tune_gc()
+    _tune_interpreter()
     return app
 
 
 #: The young generation's collection threshold in a server worker (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 50_000
+#: How long the loop thread may hold the GIL while another thread waits for it (CPython's default: 5 ms).
+SWITCH_INTERVAL_S = 0.0005
 
 
-def _tune_gc() -> None:
-    """Set the worker's collector for serving: what the app built at start-up is frozen (never traversed
-    again), and young collections wait for 50,000 allocations instead of 700. Each open stream keeps a few
-    dozen objects alive, so with the default every few hundred tokens the collector walked all of them:
-    about a tenth of the loop thread at 800 streams (perf). Nearly everything a request allocates is freed
-    by reference counting; the rest (cycles) waits a little longer. Only the server's own processes do
-    this: an app embedded with ``create_app`` leaves the host's collector alone."""
+def _tune_interpreter() -> None:
+    """Set the worker's interpreter for serving. Only the server's own processes do this: an app embedded
+    with ``create_app`` leaves its host's interpreter alone.
+
+    - The collector: what the app built at start-up is frozen (never traversed again), and young
+      collections wait for 50,000 allocations instead of 700. Each open stream keeps a few dozen objects
+      alive, so with the default every few hundred tokens the collector walked all of them: about a tenth
+      of the loop thread at 800 streams (perf). Nearly everything a request allocates is freed by
+      reference counting; the rest (cycles) waits a little longer.
+    - The switch interval: Granian's threads take the GIL to hand each new request and its body to the
+      loop. While the loop is busy (streams open) each such handoff waited up to 5 ms, which a client sees
+      in its TTFT and the server cannot (it stamps arrival once the request reaches Python): 200
+      simultaneous arrivals measured TTFT p50 115 ms against 107 ms at 0.5 ms (configured 100), at no
+      measurable CPU cost per token.
+    """
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def served_from_environment() -> ASGIApp:
