@@ -90,8 +90,10 @@ def run_streams(
     limit_s: float,
     cpus: str | None,
     sample: Callable[[], None] | None = None,
+    metrics: bool = False,
 ) -> dict[str, float]:
-    """One stream_load run in its own process; ``sample`` is called every 0.2 s while it runs."""
+    """One stream_load run in its own process; ``sample`` is called every 0.2 s while it runs. With
+    ``metrics`` the result also has the server's TTFT mean over the run (``server_ttft_mean_ms``)."""
     argv = pinned(
         [
             sys.executable,
@@ -102,6 +104,7 @@ def run_streams(
             "--requests=2",  # one warm-up, one measured request per connection
             f"--ramp={ramp_s}",
             f"--timeout={limit_s}",
+            *(["--metrics"] if metrics else []),
         ],
         cpus,
     )

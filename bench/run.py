@@ -38,7 +38,7 @@ from bench.servers import (
     stop_all,
 )
 
-SECTIONS = ("startup", "requests", "streams", "memory", "workers", "embeddings")
+SECTIONS = ("startup", "requests", "streams", "burst", "memory", "workers", "embeddings")
 FAKEAI_KINDS = ("granian", "granian-asgi", "uvicorn")
 
 
@@ -56,6 +56,8 @@ class Plan:
     stream_limit_s: float = 30.0
     memory_checkpoints: tuple[int, ...] = (10_000, 100_000)
     memory_limit_s: float = 90.0
+    burst_streams: int = 200
+    burst_rounds: int = 3
 
 
 QUICK = Plan(
@@ -67,6 +69,7 @@ QUICK = Plan(
     stream_limit_s=20.0,
     memory_checkpoints=(2_000, 20_000),
     memory_limit_s=30.0,
+    burst_rounds=2,
 )
 
 
@@ -259,9 +262,12 @@ def section_streams(ctx: Context) -> dict[str, Any]:
     return rows
 
 
-def _stream(ctx: Context, server: Server, streams: int, row: dict[str, Any]) -> dict[str, Any]:
+def _stream(
+    ctx: Context, server: Server, streams: int, row: dict[str, Any], ramp_s: float | None = None
+) -> dict[str, Any]:
     if server.process is None or server.process.poll() is not None:
         raise RuntimeError(f"{server.name} died; see {server.log_path}")
+    ramp_s = ctx.plan.ramp_s if ramp_s is None else ramp_s
     peak = [0]
 
     def sample() -> None:  # the worker's RSS while the run holds its streams open
@@ -272,14 +278,42 @@ def _stream(ctx: Context, server: Server, streams: int, row: dict[str, Any]) -> 
         server.port,
         streams,
         tokens=plan.tokens,
-        ramp_s=plan.ramp_s,
+        ramp_s=ramp_s,
         limit_s=plan.stream_limit_s,
         cpus=ctx.load_cpu,
         sample=sample,
+        metrics=server.name.startswith("fakeai"),  # the limit has no /metrics
     )
     run["rss_peak_kb"] = peak[0]
     run["kb_per_stream"] = max(0, peak[0] - row["idle_rss_kb"]) / streams
     return run
+
+
+def section_burst(ctx: Context) -> dict[str, Any]:
+    """``burst_streams`` streams arriving at once (no ramp), FakeAI and the limit interleaved, a fresh
+    server each round: client TTFT against the configured one, and FakeAI's own TTFT histogram against
+    what the client measured over the same requests."""
+    plan = ctx.plan
+    configs = {
+        "limit": limit(),
+        "fakeai granian": fakeai("granian", f"--ttft-ms={plan.ttft_ms}", f"--itl-ms={plan.itl_ms}"),
+    }
+    env = {"LIMIT_PACING": "tick", "LIMIT_TTFT_MS": str(plan.ttft_ms), "LIMIT_ITL_MS": str(plan.itl_ms)}
+    rows: dict[str, dict[str, Any]] = {name: {"runs": []} for name in configs}
+    for _ in range(plan.burst_rounds):
+        for name, argv in configs.items():
+            if "unavailable" in rows[name]:
+                continue
+            server = Server(name, argv, cpus=ctx.server_cpu, env=env if name == "limit" else None)
+            try:
+                server.start()
+                row = {"idle_rss_kb": server.settle()}
+                rows[name]["runs"].append(_stream(ctx, server, plan.burst_streams, row, ramp_s=0.0))
+            except Unavailable as error:
+                rows[name]["unavailable"] = str(error)
+            finally:
+                server.stop()
+    return rows
 
 
 def section_memory(ctx: Context) -> dict[str, Any]:
@@ -311,6 +345,7 @@ RUNNERS = {
     "startup": section_startup,
     "requests": section_requests,
     "streams": section_streams,
+    "burst": section_burst,
     "memory": section_memory,
     "workers": section_workers,
     "embeddings": section_embeddings,

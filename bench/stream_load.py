@@ -147,6 +147,7 @@ async def run(
 ) -> dict[str, float]:
     """One load run; returns its statistics. Never raises for server trouble: failures are counted."""
     raise_fd_limit(streams + 64)
+    before = await _server_ttft(port) if metrics else (0.0, 0.0)
     loop = asyncio.get_running_loop()
     request = chat_request(port, tokens, model)
     conns: list[Stream] = []
@@ -219,13 +220,15 @@ async def run(
         # The client's own CPU share of its core: near 100 % would mean the client, not the server, limits.
         "client_cpu_pct": 100 * cpu / elapsed,
     }
-    if metrics:
-        result["server_ttft_mean_ms"] = await _server_ttft_mean(port)
+    if metrics:  # over this run's requests: compare with ttft_mean_all_ms
+        total, count = await _server_ttft(port)
+        count -= before[1]
+        result["server_ttft_mean_ms"] = (total - before[0]) / count * 1000 if count else math.nan
     return result
 
 
-async def _server_ttft_mean(port: int) -> float:
-    """The server's own TTFT mean, from its Prometheus histogram."""
+async def _server_ttft(port: int) -> tuple[float, float]:
+    """The server's own TTFT histogram so far, from its Prometheus text: (sum in seconds, count)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
     text = (await reader.read()).decode()
@@ -236,7 +239,7 @@ async def _server_ttft_mean(port: int) -> float:
             total += float(line.rsplit(" ", 1)[1])
         elif line.startswith("vllm:time_to_first_token_seconds_count"):
             count += float(line.rsplit(" ", 1)[1])
-    return total / count * 1000 if count else math.nan
+    return total, count
 
 
 def main() -> None:

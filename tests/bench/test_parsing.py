@@ -6,7 +6,7 @@ import math
 
 import pytest
 from bench.load import parse_wrk
-from bench.report import level_summary, max_streams, passes
+from bench.report import _burst_rows, _streams_rows, level_summary, max_streams, passes
 
 WRK_OK = """Running 3s test @ http://127.0.0.1:8303/v1/chat/completions
   1 threads and 64 connections
@@ -78,3 +78,41 @@ def test_max_streams_is_the_largest_passing_level() -> None:
     assert max_streams({"250": [run(30, 120)]}, itl_ms=20, ttft_ms=100) == 0
     # Medians over rounds: one noisy round of three does not decide.
     assert max_streams({"500": [run(20, 120), run(40, 120), run(21, 150)]}, itl_ms=20, ttft_ms=100) == 500
+
+
+def test_burst_and_many_streams_rows_judge_their_targets() -> None:
+    from bench.run import Plan
+
+    plan = Plan()
+
+    def burst(p50: float, server: float, client: float) -> dict[str, float]:
+        return {
+            **run(20, p50 + 10),
+            "ttft_p50_ms": p50,
+            "server_ttft_mean_ms": server,
+            "ttft_mean_all_ms": client,
+        }
+
+    rows = _burst_rows(
+        {"limit": {"runs": [run(20, 110)]}, "fakeai granian": {"runs": [burst(108, 100, 105)]}}, plan
+    )
+    verdicts = {row[0] or "limit row": row[5] for row in rows}
+    assert verdicts == {
+        "200 at once: TTFT p50 (ms)": "-",
+        "limit row": "ok",
+        "200 at once: server/client TTFT": "ok",
+    }
+    rows = _burst_rows({"fakeai granian": {"runs": [burst(125, 100, 130)]}}, plan)
+    assert [row[5] for row in rows] == ["FAIL", "FAIL"]
+
+    level = [{**burst(105, 100, 104), "itl_median_of_stream_medians_ms": 19.9}]
+    section = {
+        "limit": {"max_streams": 1500, "levels": {"1500": level}},
+        "fakeai granian": {"max_streams": 1000, "levels": {"1000": level}},
+    }
+    rows = _streams_rows(section, plan)
+    assert [(row[1], row[3], row[5]) for row in rows[:2]] == [
+        ("limit", "1.00x", "-"),
+        ("fakeai granian", "0.67x", "FAIL"),
+    ]
+    assert [row[5] for row in rows if row[0].startswith("1000")] == ["ok", "ok", "ok"]
