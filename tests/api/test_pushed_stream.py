@@ -7,6 +7,7 @@ into the engine from inside its timer.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import msgspec
@@ -118,3 +119,32 @@ async def test_an_error_mid_stream_is_one_in_band_event(error: Exception, status
     assert last["error"]["type"] == ("invalid_request_error" if status == 400 else "server_error")
     await asyncio.sleep(0)
     assert closes == [status]
+
+
+@pytest.mark.parametrize("n", [1, 2])
+async def test_a_finished_stream_leaves_no_garbage_cycles(n: int) -> None:
+    # Server workers collect the young generation only every 50,000 allocations (server/runner.py): a
+    # cycle per stream would hold each finished stream's objects until then.
+    clock = VirtualClock()
+    service = ChatService(create_app(Settings(ttft_ms=100, itl_ms=20), clock=clock).state.fakeai)
+    body = msgspec.json.encode({**BODY, "n": n})
+
+    async def one() -> None:
+        generation = await service.create(msgspec.json.decode(body, type=ChatCompletionRequest), "req_1")
+        sent: list[bytes] = []
+        push = PushedStream(generation.run, generation.frames(), lambda status: None)
+        done = push.start(sent.append)
+        drive(clock)
+        assert done.done() and sent[-1].endswith(b"data: [DONE]\n\n")
+
+    await one()
+    await asyncio.sleep(0)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(5):
+            await one()
+        await asyncio.sleep(0)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

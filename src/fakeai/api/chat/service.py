@@ -131,10 +131,10 @@ class ChatFrames:
         # per token, no per-token call); everything else goes piece by piece through DeltaFrames.
         self.plain = completion.logprobs is None and not writer.continuous_usage
         completions = completion.run.completions
-        if self.plain and len(completions) == 1:
-            only = completions[0]
-            if only.kind == "content" and not only.reasoning:
-                self.step = self._one_content  # type: ignore[method-assign]
+        # The commonest stream, one choice of plain content, takes the short step. (A flag, not a bound
+        # method stored on the instance: that would be a reference cycle, left for the collector.)
+        self.one = self.plain and len(completions) == 1
+        self.one = self.one and completions[0].kind == "content" and not completions[0].reasoning
 
     def _running_usage(self) -> dict[str, object] | None:
         if not self.writer.continuous_usage:
@@ -142,6 +142,8 @@ class ChatFrames:
         return self.completion._usage(self.generated, self.thought)
 
     def step(self) -> bytes:
+        if self.one:
+            return self._one_content()
         writer, deltas, plain = self.writer, self.deltas, self.plain
         completions = self.run.completions
         samplers = self.completion.logprobs
