@@ -7,12 +7,15 @@ and moving windows only, on the wall clock) does not offer; this one is ~20 line
 clock (so tests step it virtually), and costs about a microsecond per request (docs/security.md).
 
 Buckets live per (key id, model); the map is bounded (full buckets are dropped when it grows past a cap).
+The headers are OpenAI's by default; Anthropic's Messages API asks for its own names (``anthropic_headers``).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from fakeai.errors import FakeAIError
 from fakeai.security.identity import Identity
@@ -25,13 +28,18 @@ RATE_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
 
 
 class RateLimitReached(FakeAIError):
-    """429 ``rate_limit_exceeded``; OpenAI's ``type`` says which limit: ``requests`` or ``tokens``."""
+    """429 ``rate_limit_exceeded``; OpenAI's ``type`` says which limit: ``requests`` or ``tokens``.
+    ``limit`` (``rpm``, ``tpm``, ``rpd``, ``tpd``), ``capacity`` and ``organization`` let another API word
+    it in its own way (api/messages/errors.py)."""
 
     status = 429
 
-    def __init__(self, message: str, kind: str, headers: dict[str, str]) -> None:
+    def __init__(
+        self, message: str, kind: str, headers: dict[str, str], limit: str, capacity: int, organization: str
+    ) -> None:
         super().__init__(message, code="rate_limit_exceeded", headers=headers)
         self.type = kind  # type: ignore[misc]  # OpenAI sends "requests" or "tokens" here
+        self.limit, self.capacity, self.organization = limit, capacity, organization
 
 
 class InsufficientQuota(FakeAIError):
@@ -95,6 +103,10 @@ _NAMES = {
 }
 
 
+#: Writes a request's rate-limit headers from its buckets (``headers``, ``anthropic_headers``).
+Render = Callable[[_Account], dict[str, str]]
+
+
 class RateLimiter:
     """Admits requests against each key's limits (``limits_of(identity)``), on ``now`` (engine seconds)."""
 
@@ -110,9 +122,12 @@ class RateLimiter:
         self._spent.clear()
         self.refused.clear()
 
-    def admit(self, identity: Identity, model: str, tokens: int) -> dict[str, str] | None:
-        """Take one request and ``tokens`` from the caller's buckets for ``model``; the response headers.
-        Raises ``RateLimitReached`` (nothing taken) or ``InsufficientQuota``. None: the key is unlimited."""
+    def admit(
+        self, identity: Identity, model: str, tokens: int, render: Render | None = None
+    ) -> dict[str, str] | None:
+        """Take one request and ``tokens`` from the caller's buckets for ``model``; the response headers,
+        written by ``render`` (OpenAI's ``headers`` by default). Raises ``RateLimitReached`` (nothing
+        taken; its headers by ``render`` too) or ``InsufficientQuota``. None: the key is unlimited."""
         limits = self.limits_of(identity)
         if limits is None or not limits.limited:
             return None
@@ -130,7 +145,7 @@ class RateLimiter:
             ("tpd", account.tpd, tokens),
         ):
             if bucket is not None and bucket.refill(now) < amount:
-                self._refuse(name, bucket, amount, identity, model, account)
+                self._refuse(name, bucket, amount, identity, model, account, render or headers)
         for bucket, amount in (
             (account.rpm, 1),
             (account.tpm, tokens),
@@ -141,7 +156,7 @@ class RateLimiter:
                 bucket.level -= amount
         if limits.quota_tokens is not None:
             self._spent[identity.key_id] = self._spent.get(identity.key_id, 0) + tokens
-        return headers(account)
+        return (render or headers)(account)
 
     def _account(self, identity: Identity, model: str, limits: Limits, now: float) -> _Account:
         key = (identity.key_id, model)
@@ -153,19 +168,26 @@ class RateLimiter:
         return account
 
     def _refuse(
-        self, name: str, bucket: Bucket, amount: int, identity: Identity, model: str, account: _Account
+        self,
+        name: str,
+        bucket: Bucket,
+        amount: int,
+        identity: Identity,
+        model: str,
+        account: _Account,
+        render: Render,
     ) -> None:
         self.refused[name] = self.refused.get(name, 0) + 1
         label, kind = _NAMES[name]
         org = identity.project
-        found = headers(account)
+        found = render(account)
         if amount > bucket.capacity:  # can never fit: OpenAI's "Request too large"
             message = (
                 f"Request too large for {model} in organization {org} on {label}: Limit {bucket.capacity}, "
                 f"Requested {amount}. The input or output tokens must be reduced in order to run "
                 f"successfully. Visit {RATE_LIMITS_URL} to learn more."
             )
-            raise RateLimitReached(message, kind, found)
+            raise RateLimitReached(message, kind, found, name, bucket.capacity, org)
         wait = bucket.wait(amount)
         used = bucket.capacity - math.floor(bucket.level)
         message = (
@@ -175,7 +197,7 @@ class RateLimiter:
         )
         found["retry-after"] = str(max(1, math.ceil(wait)))
         found["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
-        raise RateLimitReached(message, kind, found)
+        raise RateLimitReached(message, kind, found, name, bucket.capacity, org)
 
 
 def headers(account: _Account) -> dict[str, str]:
@@ -193,6 +215,28 @@ def headers(account: _Account) -> dict[str, str]:
         found["x-ratelimit-remaining-tokens"] = str(max(0, math.floor(tokens.level)))
         found["x-ratelimit-reset-tokens"] = duration(tokens.reset())
     return found
+
+
+def anthropic_headers(account: _Account) -> dict[str, str]:
+    """Anthropic's ``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}``, from the same buckets
+    as ``headers``; a reset is the RFC 3339 time (UTC, whole seconds) when the bucket is full again. The
+    limiter has one token bucket (input and output together), so Anthropic's separate
+    ``input-tokens``/``output-tokens`` headers are not sent: they would repeat it under a false name."""
+    requests = account.rpm or account.rpd
+    tokens = account.tpm or account.tpd
+    found: dict[str, str] = {}
+    wall = time.time()  # the buckets run on the engine's clock; a reset is sent as a time of day
+    for name, bucket in (("requests", requests), ("tokens", tokens)):
+        if bucket is not None:
+            found[f"anthropic-ratelimit-{name}-limit"] = str(bucket.capacity)
+            found[f"anthropic-ratelimit-{name}-remaining"] = str(max(0, math.floor(bucket.level)))
+            found[f"anthropic-ratelimit-{name}-reset"] = rfc3339(wall + bucket.reset())
+    return found
+
+
+def rfc3339(epoch: float) -> str:
+    """``2025-01-01T00:01:00Z``: rounded up, so a client that waits until then finds the bucket full."""
+    return datetime.fromtimestamp(math.ceil(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def duration(seconds: float) -> str:
