@@ -139,7 +139,9 @@ def create_app(
             *(asgi.route(endpoint) for endpoint in endpoints),
             *(route for family in _ROUTE_FAMILIES for route in family.routes(state)),
         ],
-        middleware=_middleware(state, frozenset(e.path for e in endpoints)),
+        middleware=_middleware(
+            state, frozenset(e.path for e in endpoints), frozenset(e.path for e in endpoints if e.limited)
+        ),
         exception_handlers={
             FakeAIError: _fakeai_error,
             HTTPException: _http_error,
@@ -151,8 +153,11 @@ def create_app(
     return app
 
 
-def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middleware]:
-    """Outermost first. CORS and keys only when configured: nothing is added to the request path else."""
+def _middleware(
+    state: AppState, endpoint_paths: frozenset[str], self_counting: frozenset[str]
+) -> list[Middleware]:
+    """Outermost first. CORS and keys only when configured: nothing is added to the request path else.
+    ``endpoint_paths`` journal their own outcome; ``self_counting`` (of them) take their own rate limit."""
     settings = state.settings
     chain = [Middleware(OpenAIHeaders), Middleware(Draining, drain=state.drain)]
     if settings.cors_origins:
@@ -171,7 +176,7 @@ def _middleware(state: AppState, self_counting: frozenset[str]) -> list[Middlewa
         chain.append(
             Middleware(Authenticate, guard=state.guard, self_counting=self_counting, journal=state.journal)
         )
-    chain.append(Middleware(Control, state=state, skip=self_counting, prefix=ADMIN_PREFIX))
+    chain.append(Middleware(Control, state=state, skip=endpoint_paths, prefix=ADMIN_PREFIX))
     chain.append(Middleware(BodyLimit, limit=settings.max_request_bytes))
     return chain
 

@@ -22,9 +22,10 @@ def client_of(scope: Scope) -> str:
 
 class Authenticate:
     """Every path that needs a key gets the caller's ``Identity`` in ``scope["state"]["identity"]``, or an
-    OpenAI 401. Paths in ``self_counting`` (the generation endpoints) take their rate limit in the service,
-    which knows the prompt's tokens; every other path takes one request from the key's model-less bucket
-    here, and its response carries the ``x-ratelimit-*`` headers."""
+    OpenAI 401. Paths in ``self_counting`` (the ``limited`` endpoints: chat, completions, responses,
+    messages, embeddings, ...) take their rate limit in the service, which knows the request's tokens;
+    every other path takes one request from the key's model-less bucket here, and its response carries
+    the ``x-ratelimit-*`` headers."""
 
     def __init__(self, app: ASGIApp, guard: Guard, self_counting: frozenset[str], journal: Journal) -> None:
         self.app = app

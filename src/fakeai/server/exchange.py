@@ -115,6 +115,10 @@ class Endpoint:
     method: str
     path: str
     handler: Handler
+    #: The handler takes the caller's rate limit itself (``state.limiter.admit``), once it knows the
+    #: request's tokens. Otherwise the transport takes one request, no tokens, before the handler runs
+    #: (server/auth.py, server/rsgi.py). Either way a request is counted once.
+    limited: bool = False
 
 
 class IdSource:

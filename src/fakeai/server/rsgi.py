@@ -1,13 +1,15 @@
 """The default server's front: Granian's native RSGI interface.
 
-The hot endpoints (``app.state.endpoints``: chat and legacy completions) are served here directly, with no
-ASGI message dicts, middleware chain or per-stream task group in between, and streams send themselves
-from the engine's wakeup (api/serving.py ``PushedStream``): 1.35-1.55x the requests/s of the same app on
-Granian's ASGI interface (see docs/performance.md). Every other path goes to the same Starlette app
-through the ASGI bridge (server/bridge.py), so one app object serves both and behaves the same.
+The hot endpoints (``app.state.endpoints``: chat, completions, responses, messages, embeddings and the
+other ``Endpoint`` families) are served here directly, with no ASGI message dicts, middleware chain or
+per-stream task group in between, and streams send themselves from the engine's wakeup (api/serving.py
+``PushedStream``): 1.35-1.55x the requests/s of the same app on Granian's ASGI interface (see
+docs/performance.md). Every other path goes to the same Starlette app through the ASGI bridge
+(server/bridge.py), so one app object serves both and behaves the same.
 
-What the ASGI middleware does for Starlette routes (server/middleware.py), ``_serve`` does here: the
-OpenAI headers, the body limit, and OpenAI-shaped errors.
+What the ASGI middleware does for Starlette routes (server/middleware.py, server/auth.py), ``_serve`` does
+here: the OpenAI headers, the body limit, OpenAI-shaped errors, the key and the rate limit of endpoints
+that do not count themselves.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from fakeai.server.exchange import (
     SSE_CONTENT_TYPE,
     SSE_HEADERS,
     Answer,
-    Handler,
+    Endpoint,
     IdSource,
     Pushable,
     processing_ms,
@@ -95,8 +97,8 @@ class RSGIFront:
         self.guard: Guard | None = state.guard  # None: no keys, no check
         self.cors: Cors | None = Cors.of(state.settings.cors_origins)
         self.journal: Journal = state.journal
-        self.hot: dict[tuple[str, str], Handler] = {
-            (endpoint.method, endpoint.path): endpoint.handler for endpoint in app.state.endpoints
+        self.hot: dict[tuple[str, str], Endpoint] = {
+            (endpoint.method, endpoint.path): endpoint for endpoint in app.state.endpoints
         }
         self._lifespan = LifespanProtocol(app)
         self._ids = IdSource(32)
@@ -122,24 +124,25 @@ class RSGIFront:
             proto.response_bytes(error.status, headers, error.body)
             return
         if scope.proto == "http":
-            handler = self.hot.get((scope.method, scope.path))
-            if handler is not None:
-                await self._serve(handler, scope, proto)
+            endpoint = self.hot.get((scope.method, scope.path))
+            if endpoint is not None:
+                await self._serve(endpoint, scope, proto)
                 return
         await asgi_over_rsgi(self.app, scope, proto, self._lifespan.state)
 
-    async def _serve(self, handler: Handler, scope: Scope, proto: HTTPProtocol) -> None:
+    async def _serve(self, endpoint: Endpoint, scope: Scope, proto: HTTPProtocol) -> None:
         """Authenticate, run the handler and send its reply. The handler journals its own outcome
-        (api/serving.py); a refused key is journaled here."""
+        (api/serving.py); a refused key or rate limit is journaled here."""
         started = time.perf_counter()
         headers = scope.headers
         exchange = _RSGIExchange(headers, proto, self.limit, scope.path, self._ids)
         guard = self.guard
         reset = False
+        limits: dict[str, str] | None = None
         try:
             if guard is not None:
-                await self._authenticate(guard, scope, exchange, started)
-            reply = await handler(exchange)
+                limits = await self._authenticate(guard, scope, exchange, started, endpoint.limited)
+            reply = await endpoint.handler(exchange)
         except FakeAIError as exc:
             reply = Answer.error(exc)
         except ResetConnection:
@@ -154,6 +157,8 @@ class RSGIFront:
         ]
         if self.cors is not None:
             common += self.cors.headers(headers.get("origin"))
+        if limits:  # the transport's count (an endpoint that does not count itself), as server/auth.py adds
+            common += limits.items()
         if reset:  # a fault's dropped connection: a head promising a body that never comes
             head = [("content-type", JSON_CONTENT_TYPE), ("content-length", str(RESET_PROMISE)), *common]
             await proto.response_stream(200, head).send_bytes(b"{")  # a byte: Granian then sends the head
@@ -173,12 +178,15 @@ class RSGIFront:
             await _stream(proto, reply.events, [*_SSE_HEADERS, *common])
 
     async def _authenticate(
-        self, guard: Guard, scope: Scope, exchange: _RSGIExchange, started: float
-    ) -> None:
+        self, guard: Guard, scope: Scope, exchange: _RSGIExchange, started: float, limited: bool
+    ) -> dict[str, str] | None:
+        """The caller on ``exchange``; unless the endpoint is ``limited`` (it counts itself), one request
+        taken from the key's model-less bucket: its rate-limit headers."""
         headers = scope.headers
         key = bearer(headers.get("authorization"), headers.get("x-api-key") or headers.get("api-key"))
         try:
-            exchange.identity = await guard.authenticate(key, scope.client.rpartition(":")[0])
+            exchange.identity = identity = await guard.authenticate(key, scope.client.rpartition(":")[0])
+            return None if limited else guard.limiter.admit(identity, "", 0)
         except FakeAIError as exc:
             if self.journal.enabled:
                 took = time.perf_counter() - started

@@ -22,4 +22,4 @@ def endpoints(state: AppState) -> list[Endpoint]:
         )
         return await serve_generation(exchange, state, "chat_completions", ChatCompletionRequest, create)
 
-    return [Endpoint("POST", "/v1/chat/completions", create)]
+    return [Endpoint("POST", "/v1/chat/completions", create, limited=True)]

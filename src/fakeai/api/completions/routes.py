@@ -18,4 +18,4 @@ def endpoints(state: AppState) -> list[Endpoint]:
         create = functools.partial(service.create, identity=exchange.identity)
         return await serve_generation(exchange, state, "completions", CompletionRequest, create)
 
-    return [Endpoint("POST", "/v1/completions", create)]
+    return [Endpoint("POST", "/v1/completions", create, limited=True)]
