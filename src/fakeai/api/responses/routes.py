@@ -55,7 +55,7 @@ def endpoints(state: AppState) -> list[Endpoint]:
 
         return await serve_generation(exchange, state, ENDPOINT, CreateResponseRequest, start, on_error)
 
-    return [Endpoint("POST", "/v1/responses", create)]
+    return [Endpoint("POST", "/v1/responses", create, limited=True)]
 
 
 async def _background(responses: ResponsesService, generation: ResponseGeneration, stream: bool) -> Reply:
@@ -67,8 +67,8 @@ async def _background(responses: ResponsesService, generation: ResponseGeneratio
     job.ended = lambda: responses.running.pop(job.id, None)
     queued = await job.start()
     if stream:
-        return EventStream(guarded(job.stream(-1), _ignore))
-    return Answer.json(queued)
+        return EventStream(guarded(job.stream(-1), _ignore), headers=generation.headers)
+    return Answer.json(queued, headers=generation.headers)
 
 
 def _ignore(status: int) -> None:

@@ -118,7 +118,7 @@ class ResponsesService:
                 built_in.append(found)
                 if found.results:  # the model reads what was found
                     wanted.messages.append(SystemMessage(found.context()))
-            chat = await self._generate(wanted, request, request_id, arrival, response_mode)
+            chat = await self._generate(wanted, request, request_id, arrival, response_mode, identity)
         except FakeAIError as exc:
             raise renamed(exc, tools.positions) from None
         completion = chat.run.completions[0]
@@ -151,14 +151,17 @@ class ResponsesService:
         request_id: str,
         arrival: float | None,
         response_mode: str | None,
+        identity: Identity,
     ) -> ChatCompletion:
-        """Chat's run of the request. ``truncation: "auto"`` drops the oldest messages (keeping the
-        instructions) until the prompt fits the context window, as OpenAI documents it: 1, 2, 4, ... at a
-        time, so a long history is recounted a logarithmic number of times, never once per message."""
+        """Chat's run of the request, rate limited as chat's (the prompt's tokens + ``max_output_tokens``,
+        taken once: a prompt too long for the context is refused before the limiter is asked).
+        ``truncation: "auto"`` drops the oldest messages (keeping the instructions) until the prompt fits
+        the context window, as OpenAI documents it: 1, 2, 4, ... at a time, so a long history is
+        recounted a logarithmic number of times, never once per message."""
         drop = 1
         while True:
             try:
-                return await self.chat.create(wanted, request_id, arrival, response_mode)
+                return await self.chat.create(wanted, request_id, arrival, response_mode, identity=identity)
             except ContextLengthExceededError:
                 messages = wanted.messages
                 first = 1 if request.instructions else 0
@@ -226,6 +229,8 @@ class ResponseGeneration:
         self.id = input_items.new_id("resp_")
         self.created_at = int(time.time())
         self.echo = _echo(request, effort, records is not None)
+        #: The rate limit's ``x-ratelimit-*`` headers (chat's admission), when keys are configured.
+        self.headers: dict[str, str] | None = chat.headers
         self._frames: ResponseFrames | None = None
         #: Where the turn's items are appended, if the request names a conversation.
         self.conversation: tuple[Conversations, str | None] | None = None
