@@ -13,6 +13,7 @@ import re
 import msgspec
 
 from fakeai.errors import FakeAIError, InvalidRequestError, ModelNotFoundError
+from fakeai.security.ratelimit import InsufficientQuota, RateLimitReached
 from fakeai.server.exchange import Answer
 
 log = logging.getLogger("fakeai.messages")
@@ -32,6 +33,14 @@ ERROR_TYPES = {
     529: "overloaded_error",
 }
 OVERLOADED = 529
+RATE_LIMITS_URL = "https://docs.claude.com/en/api/rate-limits"
+#: What Anthropic answers a spent prepaid balance (a 400, not a 429).
+NO_CREDIT = (
+    "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or "
+    "purchase credits."
+)
+_PER = {"rpm": "requests per minute", "rpd": "requests per day", "tpm": "tokens per minute",
+        "tpd": "tokens per day"}  # fmt: skip
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
@@ -46,6 +55,10 @@ def status_and_body(exc: FakeAIError, request_id: str | None = None) -> tuple[in
     status, message = exc.status, exc.message
     if exc.code == "engine_overloaded":
         status, message = OVERLOADED, "Overloaded"
+    elif isinstance(exc, RateLimitReached):
+        message = rate_limit_message(exc)
+    elif isinstance(exc, InsufficientQuota):
+        status, message = 400, NO_CREDIT
     elif isinstance(exc, ModelNotFoundError):
         message = f"model: {exc.message.split('`')[1]}" if "`" in exc.message else exc.message
     elif isinstance(exc, InvalidRequestError) and exc.param:
@@ -61,11 +74,21 @@ def status_and_body(exc: FakeAIError, request_id: str | None = None) -> tuple[in
     return status, body
 
 
+def rate_limit_message(exc: RateLimitReached) -> str:
+    """Anthropic's words for a refused request (whether it would fit later or never)."""
+    return (
+        f"This request would exceed the rate limit for your organization ({exc.organization}) of "
+        f"{exc.capacity:,} {_PER[exc.limit]}. For details, refer to: {RATE_LIMITS_URL}. You can see the "
+        "response headers for current usage. Please reduce the prompt length or the maximum tokens "
+        "requested, or try again later."
+    )
+
+
 def error_answer(exc: FakeAIError, request_id: str) -> Answer:
     status, body = status_and_body(exc, request_id)
     headers = {**exc.headers, "request-id": request_id}
-    if status == OVERLOADED:
-        headers.pop("retry-after-ms", None)
+    if status == OVERLOADED or isinstance(exc, RateLimitReached):
+        headers.pop("retry-after-ms", None)  # OpenAI's; Anthropic sends whole-second retry-after only
     return Answer(_encode(body), status, headers)
 
 

@@ -79,6 +79,8 @@ class MessageRun:
         self.id = message_id()
         self.completion = run.completions[0]
         self.blocks = blocks(self.completion)
+        #: The rate limit's ``anthropic-ratelimit-*`` headers, when keys are configured.
+        self.headers: dict[str, str] | None = None
 
     @property
     def prompt_usage(self) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from fakeai.api.messages.protocol import CountTokensRequest, MessagesRequest
 from fakeai.api.messages.service import MessagesService
 from fakeai.api.serving import serve_generation
 from fakeai.errors import FakeAIError, InvalidRequestError, ServerError
+from fakeai.security.ratelimit import anthropic_headers
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import Answer, Endpoint, Exchange, Reply
 from fakeai.state import AppState
@@ -44,10 +45,12 @@ def endpoints(state: AppState) -> list[Endpoint]:
     async def create(exchange: Exchange) -> Reply:
         async def serve() -> Reply:
             check_version(exchange)
-            make = functools.partial(service.create, response_mode=exchange.header(MODE_HEADER))
+            make = functools.partial(
+                service.create, response_mode=exchange.header(MODE_HEADER), identity=exchange.identity
+            )
             reply = await serve_generation(exchange, state, "messages", MessagesRequest, make, error_event)
-            if isinstance(reply, Answer):
-                reply.headers = {"request-id": exchange.request_id}
+            if isinstance(reply, Answer):  # next to the rate limit's, if any
+                reply.headers = {**(reply.headers or {}), "request-id": exchange.request_id}
             return reply
 
         return await _anthropic(exchange, serve)
@@ -55,15 +58,18 @@ def endpoints(state: AppState) -> list[Endpoint]:
     async def count_tokens(exchange: Exchange) -> Reply:
         async def serve() -> Reply:
             check_version(exchange)
+            limiter, headers = state.limiter, {"request-id": exchange.request_id}
+            if limiter is not None:  # one request in the key's model-less bucket, as every other route
+                headers.update(limiter.admit(exchange.identity, "", 0, anthropic_headers) or {})
             request = decode_json(await exchange.body(), CountTokensRequest)
             tokens = await service.count_tokens(request)
-            return Answer.json({"input_tokens": tokens}, headers={"request-id": exchange.request_id})
+            return Answer.json({"input_tokens": tokens}, headers=headers)
 
         return await _anthropic(exchange, serve)
 
     return [
-        Endpoint("POST", "/v1/messages", create),
-        Endpoint("POST", "/v1/messages/count_tokens", count_tokens),
+        Endpoint("POST", "/v1/messages", create, limited=True),
+        Endpoint("POST", "/v1/messages/count_tokens", count_tokens, limited=True),
     ]
 
 

@@ -23,6 +23,8 @@ from fakeai.api.messages.translate import translate
 from fakeai.catalog import ModelCard
 from fakeai.content.reasoning import EFFORT_TOKENS
 from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.security.identity import ANONYMOUS, Identity
+from fakeai.security.ratelimit import anthropic_headers
 from fakeai.state import AppState
 
 #: Anthropic's smallest thinking budget.
@@ -64,11 +66,13 @@ class MessagesService:
         request_id: str,
         arrival: float | None = None,
         response_mode: str | None = None,
+        identity: Identity = ANONYMOUS,
     ) -> MessageRun:
         """Validate against the model, decide the reply, and start it on the engine.
 
         ``arrival`` (engine clock) is when the request came in; ``response_mode`` overrides the server's
-        mode for this request (the x-fakeai-response-mode header, as for chat).
+        mode for this request (the x-fakeai-response-mode header, as for chat). ``identity``'s rate limit
+        takes the prompt's tokens + ``max_tokens``, as chat's does, with Anthropic's header names.
         """
         state = self.state
         card = self._card(request.model)
@@ -90,6 +94,11 @@ class MessagesService:
             state.settings.max_model_len,
         )
         thinking = _thinking_range(card, request.thinking, request, limit)
+        limiter = state.limiter
+        headers = None
+        if limiter is not None:  # after every check: a refused request takes nothing
+            estimate = prompt.total + request.max_tokens
+            headers = limiter.admit(identity, request.model, estimate, anthropic_headers)
         chat = translation.request
         prose = await state.prose.load(card.tokenizer)
         (rng,) = choice_rngs(
@@ -105,7 +114,9 @@ class MessagesService:
             state.engine, request_id, request.model, [prompt.ids], [completion], request.max_tokens, arrival
         )
         omitted = request.thinking is not None and request.thinking.display == "omitted"
-        return MessageRun(request.model, run, prompt, stop_sequence, state.settings.block_size, omitted)
+        message = MessageRun(request.model, run, prompt, stop_sequence, state.settings.block_size, omitted)
+        message.headers = headers
+        return message
 
 
 def _check_context(card: ModelCard, prompt: MessagesPrompt, max_tokens: int) -> None:
