@@ -15,6 +15,7 @@ from fakeai.api.generation import submit
 from fakeai.engine import EngineRequest, Wakeup
 from fakeai.engine import Sequence as EngineSequence
 from fakeai.errors import FakeAIError
+from fakeai.security.identity import Identity
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import Answer, Exchange
 from fakeai.state import AppState
@@ -42,20 +43,35 @@ def text_chars(value: object) -> int:
 @dataclass(slots=True)
 class Pooled:
     """A pooling answer with the prompt tokens it billed: ``serve_json`` adds them to the usage ledger
-    (the organization usage API) under ``kind``."""
+    (the organization usage API) under ``kind``, and sends ``headers`` (the rate limit's) with it."""
 
     body: Any  # JSON-able, or the encoded bytes
     kind: str  # the ledger's kind: "embeddings", "moderations"
     model: str
     tokens: int
+    headers: dict[str, str] | None = None
 
 
 class Pooling:
-    """The sequences of one pooling request on the engine, all waking one ``Wakeup``."""
+    """The sequences of one pooling request on the engine, all waking one ``Wakeup``.
+
+    With an ``identity``, the prompts' tokens are first taken from its rate limit for ``model`` (a
+    refusal raises, and nothing is submitted); ``headers`` are then the rate limit's. Without one, the
+    transport has counted the request (an ``Endpoint`` that is not ``limited``)."""
 
     def __init__(
-        self, state: AppState, request_id: str, model: str, prompts: list[Sequence[int]], arrival: float
+        self,
+        state: AppState,
+        request_id: str,
+        model: str,
+        prompts: list[Sequence[int]],
+        arrival: float,
+        identity: Identity | None = None,
     ) -> None:
+        limiter = state.limiter
+        self.headers: dict[str, str] | None = None
+        if limiter is not None and identity is not None:
+            self.headers = limiter.admit(identity, model, sum(len(prompt) for prompt in prompts))
         self.engine = state.engine
         self.wakeup = Wakeup()
         requests = [
@@ -113,10 +129,13 @@ async def serve_json(
         state.request_outcome(model, endpoint, False, 500)
         raise
     state.request_outcome(model, endpoint, False, 200)
+    headers = None
     if isinstance(result, Pooled):
         identity = exchange.identity
         state.usage.record(
             result.kind, identity.project, identity.key_id, result.model, input_tokens=result.tokens
         )
-        result = result.body
-    return Answer(result) if isinstance(result, bytes) else Answer.json(result)
+        result, headers = result.body, result.headers
+    return (
+        Answer(result, headers=headers) if isinstance(result, bytes) else Answer.json(result, headers=headers)
+    )

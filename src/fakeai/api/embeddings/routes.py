@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from fakeai.api.embeddings.protocol import EmbeddingRequest
 from fakeai.api.embeddings.service import EmbeddingService
 from fakeai.api.pooling import serve_json
@@ -13,6 +15,7 @@ def endpoints(state: AppState) -> list[Endpoint]:
     service = EmbeddingService(state)
 
     async def create(exchange: Exchange) -> Reply:
-        return await serve_json(exchange, state, "embeddings", EmbeddingRequest, service.create)
+        handle = functools.partial(service.create, identity=exchange.identity)  # its tokens: rate limited
+        return await serve_json(exchange, state, "embeddings", EmbeddingRequest, handle)
 
-    return [Endpoint("POST", "/v1/embeddings", create)]
+    return [Endpoint("POST", "/v1/embeddings", create, limited=True)]

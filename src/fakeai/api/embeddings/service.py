@@ -16,6 +16,7 @@ from fakeai.catalog import ModelCard
 from fakeai.content.embeddings import Embedders
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import ContextLengthExceededError, InvalidRequestError
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.state import AppState
 
 #: OpenAI's cap on the tokens of all inputs of one request, besides the per-input limit.
@@ -101,7 +102,11 @@ class EmbeddingService:
             )
         return native, requested
 
-    async def create(self, request: EmbeddingRequest, request_id: str, arrival: float) -> Pooled:
+    async def create(
+        self, request: EmbeddingRequest, request_id: str, arrival: float, identity: Identity = ANONYMOUS
+    ) -> Pooled:
+        """The vectors, after the engine has prefilled every input; ``identity``'s rate limit takes the
+        inputs' tokens (OpenAI counts an embedding request's input against TPM)."""
         state = self.state
         card = state.catalog.resolve(request.model)
         if card.kind != "embedding" and card.provider != "custom":
@@ -145,14 +150,14 @@ class EmbeddingService:
         def work() -> bytes:
             return _body(request.model, embedder.embed(texts, dims), as_base64, total)
 
-        pooling = Pooling(state, request_id, request.model, prompts, arrival)
+        pooling = Pooling(state, request_id, request.model, prompts, arrival, identity)
         try:  # the vectors are computed while the engine runs the prefills
             body = await compute(inline and len(texts) * dims <= OFF_LOOP_FLOATS, work)
         except BaseException:
             pooling.abort()
             raise
         await pooling.wait()  # the response leaves when the engine has done the prefills
-        return Pooled(body, "embeddings", request.model, total)
+        return Pooled(body, "embeddings", request.model, total, pooling.headers)
 
 
 def _body(model: str, vectors: np.ndarray, as_base64: bool, tokens: int) -> bytes:

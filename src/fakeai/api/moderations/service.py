@@ -13,6 +13,7 @@ from fakeai.content.moderation import CATEGORIES, FLAG_AT, Moderator, applied_ty
 from fakeai.content.text import derive_seed
 from fakeai.engine.tokenizer import Encoding
 from fakeai.errors import InvalidRequestError
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.state import AppState
 
 DEFAULT_MODEL = "omni-moderation-latest"
@@ -88,7 +89,10 @@ class ModerationService:
         self.state = state
         self.moderator = Moderator()
 
-    async def create(self, request: ModerationRequest, request_id: str, arrival: float) -> Pooled:
+    async def create(
+        self, request: ModerationRequest, request_id: str, arrival: float, identity: Identity = ANONYMOUS
+    ) -> Pooled:
+        """One result per input; ``identity``'s rate limit takes the inputs' tokens."""
         state = self.state
         model = request.model or DEFAULT_MODEL
         card = state.catalog.resolve(model)
@@ -108,7 +112,7 @@ class ModerationService:
         encoding = await state.tokenizers.load(card.tokenizer)
         chars = sum(len(t) for texts, _ in inputs for t in texts)
         prompts = await compute(chars <= INLINE_CHARS, lambda: _prompts(inputs, encoding))
-        pooling = Pooling(state, request_id, model, prompts, arrival)
+        pooling = Pooling(state, request_id, model, prompts, arrival, identity)
         try:
             if len(inputs) <= INLINE_INPUTS and chars <= INLINE_CHARS:
                 results = self._results(inputs)
@@ -119,7 +123,7 @@ class ModerationService:
             raise
         await pooling.wait()
         body = {"id": "modr-" + secrets.token_hex(16), "model": model, "results": results}
-        return Pooled(body, "moderations", model, sum(len(ids) for ids in prompts))
+        return Pooled(body, "moderations", model, sum(len(ids) for ids in prompts), pooling.headers)
 
     def _results(self, inputs: list[tuple[list[str], list[str]]]) -> list[dict[str, Any]]:
         return [self._result(texts, images) for texts, images in inputs]

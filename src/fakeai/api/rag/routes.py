@@ -25,7 +25,9 @@ def endpoints(state: AppState) -> list[Endpoint]:
             request = decode_json(await exchange.body(), RagRequest)
             model, stream = request.inference_model, request.stream
             docs = await service.retrieve(request, exchange.identity)
-            completion = await service.generate(request, docs, exchange.request_id, arrival)
+            completion = await service.generate(
+                request, docs, exchange.request_id, arrival, exchange.identity
+            )
         except FakeAIError as exc:
             state.request_outcome(model, ENDPOINT, stream, exc.status)
             raise
@@ -39,9 +41,10 @@ def endpoints(state: AppState) -> list[Endpoint]:
             return EventStream(
                 guarded(step_events(completion.run, frames), close),
                 PushedStream(completion.run, frames, close),
+                completion.headers,
             )
         body = answer(docs, await completion.response())
         state.request_outcome(model, ENDPOINT, False, 200)
-        return Answer.json(body)
+        return Answer.json(body, headers=completion.headers)
 
-    return [Endpoint("POST", "/rag/api/prompt", prompt)]
+    return [Endpoint("POST", "/rag/api/prompt", prompt, limited=True)]

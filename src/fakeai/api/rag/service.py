@@ -80,8 +80,14 @@ class RagService:
         return docs
 
     async def generate(
-        self, request: RagRequest, docs: list[dict[str, Any]], request_id: str, arrival: float
+        self,
+        request: RagRequest,
+        docs: list[dict[str, Any]],
+        request_id: str,
+        arrival: float,
+        identity: Identity,
     ) -> ChatCompletion:
+        """Chat's run of the query over the documents, rate limited as chat (its prompt holds them)."""
         queries = [request.query] if isinstance(request.query, str) else request.query
         context = "\n\n".join(f"[{i + 1}] ({d['source']}) {d['content']}" for i, d in enumerate(docs))
         chat = msgspec.convert(
@@ -99,7 +105,7 @@ class RagService:
             ChatCompletionRequest,
         )
         try:
-            return await self.chat.create(chat, request_id, arrival)
+            return await self.chat.create(chat, request_id, arrival, identity=identity)
         except FakeAIError as exc:  # name the RAG request's own fields
             exc.param = {"model": "inference_model", "messages": "query"}.get(exc.param or "", exc.param)
             raise

@@ -7,6 +7,7 @@ and metrics as ``/v1/completions``), answered in that shape; it does not stream.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from msgspec import Meta, Struct
@@ -16,6 +17,7 @@ from fakeai.api.completions.service import CompletionService, TextCompletion
 from fakeai.api.generation import Run, StepFrames
 from fakeai.api.params import Stop
 from fakeai.api.serving import serve_generation
+from fakeai.security.identity import Identity
 from fakeai.server.exchange import Endpoint, Exchange, Reply
 from fakeai.state import AppState
 
@@ -37,6 +39,7 @@ class TextGeneration:
     def __init__(self, completion: TextCompletion) -> None:
         self.completion = completion
         self.run: Run = completion.run
+        self.headers = completion.headers  # the rate limit's (completions' admission)
 
     @property
     def prompt_usage(self) -> tuple[int, int]:
@@ -61,7 +64,7 @@ def endpoints(state: AppState) -> list[Endpoint]:
     service = CompletionService(state)
 
     async def create_generation(
-        request: TextGenerationRequest, request_id: str, arrival: float
+        request: TextGenerationRequest, request_id: str, arrival: float, identity: Identity
     ) -> TextGeneration:
         completion = CompletionRequest(
             model=request.model,
@@ -72,11 +75,10 @@ def endpoints(state: AppState) -> list[Endpoint]:
             stop=request.stop,
             user=request.user,
         )
-        return TextGeneration(await service.create(completion, request_id, arrival))
+        return TextGeneration(await service.create(completion, request_id, arrival, identity=identity))
 
     async def create(exchange: Exchange) -> Reply:
-        return await serve_generation(
-            exchange, state, "text_generation", TextGenerationRequest, create_generation
-        )
+        make = functools.partial(create_generation, identity=exchange.identity)
+        return await serve_generation(exchange, state, "text_generation", TextGenerationRequest, make)
 
-    return [Endpoint("POST", "/v1/text/generation", create)]
+    return [Endpoint("POST", "/v1/text/generation", create, limited=True)]
