@@ -294,7 +294,7 @@ class Worker:
             # Catch up on every token whose due time has passed, so a late timer never slows the schedule.
             remaining = seq.request.output_tokens - seq.generated
             if itl is None:
-                count, due = self._catch_up(seq, now, remaining)
+                count, due = self._catch_up(seq, horizon, remaining)
             else:
                 # A constant ITL draws nothing: count the due tokens (the first is due, as it was popped),
                 # then make room for all of them at once. Growing by ``count`` tokens preempts exactly what
@@ -305,7 +305,7 @@ class Worker:
                 else:
                     count = 1
                     due += itl
-                    while due <= now and count < remaining:
+                    while due <= horizon and count < remaining:
                         count += 1
                         due += itl
                 if len(seq.blocks) * block_size < seq.prompt_tokens + seq.generated + count:
@@ -325,13 +325,14 @@ class Worker:
         elif heap:
             self._arm(heap[0][0], self._pace)
 
-    def _catch_up(self, seq: Sequence, now: float, remaining: int) -> tuple[int, float]:
-        """The due tokens of ``seq`` when each ITL is sampled: one draw and one KV check per token, in the
-        order that keeps the RNG's draws (and so every later delay) the same however late the timer is."""
+    def _catch_up(self, seq: Sequence, until: float, remaining: int) -> tuple[int, float]:
+        """The tokens of ``seq`` due by ``until`` when each ITL is sampled: one draw and one KV check per
+        token, in the order that keeps the RNG's draws (and so every later delay) the same however late the
+        timer is."""
         latency: SequenceLatency = self.latency  # type: ignore[assignment]
         due = seq.due
         count = 0
-        while due <= now and count < remaining:
+        while due <= until and count < remaining:
             if len(seq.blocks) * self.kv.block_size < seq.tokens + count + 1:
                 self.scheduler.grow(seq, count + 1)
                 if seq.status != RUNNING:
