@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from fakeai.engine import FixedLatency, Jitter, PerTokenLatency, VirtualClock, Wakeup
-from fakeai.engine.engine import _grid
+from fakeai.engine.config import timer_grid
 from tests.engine.helpers import make_cluster, request
 
 
@@ -247,11 +247,11 @@ def test_timer_grid_wakes_once_per_interval_and_keeps_a_constant_itl_exact() -> 
 
 def test_timer_grid_divides_the_itl_and_stays_out_of_batched_models() -> None:
 
-    assert _grid(fixed(0.1, 0.007), 0.002) == pytest.approx(0.007 / 4)
-    assert _grid(fixed(0.1, 0.02), 0.002) == pytest.approx(0.002)
-    assert _grid(FixedLatency(0.1, 0.02, itl_jitter=Jitter(0.005, "normal")), 0.002) == 0.002
-    assert _grid(fixed(0.1, 0.02), 0.0) == 0.0
-    assert _grid(SimpleNamespace(batched=True), 0.002) == 0.0  # type: ignore[arg-type]
+    assert timer_grid(fixed(0.1, 0.007), 0.002) == pytest.approx(0.007 / 4)
+    assert timer_grid(fixed(0.1, 0.02), 0.002) == pytest.approx(0.002)
+    assert timer_grid(FixedLatency(0.1, 0.02, itl_jitter=Jitter(0.005, "normal")), 0.002) == 0.002
+    assert timer_grid(fixed(0.1, 0.02), 0.0) == 0.0
+    assert timer_grid(SimpleNamespace(batched=True), 0.002) == 0.0  # type: ignore[arg-type]
 
 
 @pytest.mark.timeout(10)
