@@ -49,10 +49,15 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    *flags: str, env: dict[str, str] | None = None, host: str = "127.0.0.1", timeout: float = 60.0
+    *flags: str,
+    env: dict[str, str] | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 60.0,
+    cpus: set[int] | None = None,
 ) -> Iterator[LiveServer]:
-    """A started, ready server. With ``--workers N`` (N > 1) the log must be at info or debug level:
-    readiness is per worker, so it waits for every worker's ready line, not just one 200."""
+    """A started, ready server, on the CPUs ``cpus`` if given (as ``taskset`` would). With ``--workers N``
+    (N > 1) the log must be at info or debug level: readiness is per worker, so it waits for every worker's
+    ready line, not just one 200."""
     workers = int(flags[flags.index("--workers") + 1]) if "--workers" in flags else 1
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FAKEAI_")}
@@ -76,6 +81,7 @@ def live_server(
                 stderr=subprocess.STDOUT,
                 env=environment,
                 start_new_session=True,
+                preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
             )
         server = LiveServer(process, f"http://{host}:{port}", log_path)
         try:

@@ -3,6 +3,7 @@ whether a path is served natively (chat, completions) or bridged to the Starlett
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -138,3 +139,21 @@ def waiting(server: LiveServer, expected: int) -> None:
     while httpx2.get(f"{server.url}/health/ready").json()["waiting_sequences"] != expected:
         assert time.monotonic() < deadline, f"waiting_sequences never became {expected}"
         time.sleep(0.05)
+
+
+def _policies(pid: int) -> dict[int, int]:
+    return {int(tid): os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="Linux scheduling policies only")
+def test_on_one_cpu_granians_threads_yield_to_the_event_loop(servers: tuple[LiveServer, LiveServer]) -> None:
+    with live_server(*FLAGS, cpus={min(os.sched_getaffinity(0))}) as pinned:
+        [worker] = pinned.children()
+        policies = _policies(worker)
+    # The worker's main thread runs the event loop and keeps the default policy; Granian's threads batch.
+    assert policies.pop(worker) == os.SCHED_OTHER
+    assert policies and set(policies.values()) == {os.SCHED_BATCH}
+    # With more than one CPU nothing changes.
+    if len(os.sched_getaffinity(0)) > 1:
+        [worker] = servers[0].children()
+        assert set(_policies(worker).values()) == {os.SCHED_OTHER}
