@@ -58,7 +58,8 @@ class UsageLedger:
         self._retention = retention
         self._max_lines = max_lines
         self._lines: OrderedDict[Key, dict[str, float]] = OrderedDict()  # insertion order = time order
-        self._totals: dict[tuple[str, str, bool], dict[str, float]] = {}  # (kind, model, batch) -> since start
+        #: (kind, model, batch) -> counts since start
+        self._totals: dict[tuple[str, str, bool], dict[str, float]] = {}
         self._minute = 0
 
     def record(

@@ -102,7 +102,9 @@ def parse_query(params: Mapping[str, Sequence[str]], groups: Sequence[str], cost
     batch = one("batch")
     if batch is not None:
         if batch.lower() not in ("true", "false"):
-            raise InvalidRequestError(f"'{batch}' is not a valid boolean: expected true or false.", param="batch")
+            raise InvalidRequestError(
+                f"'{batch}' is not a valid boolean: expected true or false.", param="batch"
+            )
         filters["batch"] = {batch.lower() == "true"}
     for name, field in (("sources", "source"), ("sizes", "size")):
         filters[field] = set(many(name) or ()) or None
