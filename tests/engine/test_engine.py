@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from fakeai.engine import FixedLatency, Jitter, PerTokenLatency, VirtualClock, Wakeup
-from fakeai.engine.engine import _grid
+from fakeai.engine.config import timer_grid
 from tests.engine.helpers import make_cluster, request
 
 
@@ -247,8 +247,22 @@ def test_timer_grid_wakes_once_per_interval_and_keeps_a_constant_itl_exact() -> 
 
 def test_timer_grid_divides_the_itl_and_stays_out_of_batched_models() -> None:
 
-    assert _grid(fixed(0.1, 0.007), 0.002) == pytest.approx(0.007 / 4)
-    assert _grid(fixed(0.1, 0.02), 0.002) == pytest.approx(0.002)
-    assert _grid(FixedLatency(0.1, 0.02, itl_jitter=Jitter(0.005, "normal")), 0.002) == 0.002
-    assert _grid(fixed(0.1, 0.02), 0.0) == 0.0
-    assert _grid(SimpleNamespace(batched=True), 0.002) == 0.0  # type: ignore[arg-type]
+    assert timer_grid(fixed(0.1, 0.007), 0.002) == pytest.approx(0.007 / 4)
+    assert timer_grid(fixed(0.1, 0.02), 0.002) == pytest.approx(0.002)
+    assert timer_grid(FixedLatency(0.1, 0.02, itl_jitter=Jitter(0.005, "normal")), 0.002) == 0.002
+    assert timer_grid(fixed(0.1, 0.02), 0.0) == 0.0
+    assert timer_grid(SimpleNamespace(batched=True), 0.002) == 0.0  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(10)
+def test_timer_grid_emits_a_sampled_token_due_a_hair_after_its_grid_point() -> None:
+    # The grid counts a due time within a millionth of an interval above a grid point as on it; the
+    # sampled-ITL path must then emit that token, not re-arm the same instant forever.
+    cluster, _, recorder = make_cluster(SampledLatency(0.1, 0.02), timer_grid=0.002)
+    clock = cluster.clock
+    assert isinstance(clock, VirtualClock)
+    clock.advance(1e-9)
+    [seq] = cluster.submit([request(3)])  # first token due at 0.1 + 1e-9
+    clock.advance(1.0)
+    assert seq.finished and seq.generated == 3
+    assert recorder.ttfts == [pytest.approx(0.1)]

@@ -5,7 +5,8 @@ It knows nothing of HTTP, JSON or OpenAI field names; the API services translate
 
 from fakeai.engine.clock import Clock, LoopClock, VirtualClock
 from fakeai.engine.cluster import Cluster, RouterPolicy, make_router
-from fakeai.engine.engine import Worker, WorkerConfig
+from fakeai.engine.config import WorkerConfig
+from fakeai.engine.engine import Worker
 from fakeai.engine.latency import FixedLatency, Jitter, LatencyModel, PerTokenLatency
 from fakeai.engine.observer import EngineObserver, FinishedRequest, GpuSpec, NullObserver, WorkerSnapshot
 from fakeai.engine.profiles import ProfileLatency, load_profile, profile_names

@@ -18,32 +18,12 @@ import random
 from dataclasses import dataclass
 
 from fakeai.engine.clock import Clock, TimerHandle
+from fakeai.engine.config import WorkerConfig, timer_grid
 from fakeai.engine.kv_cache import KVCache
 from fakeai.engine.latency import LatencyModel, SequenceLatency, StepLatency
 from fakeai.engine.observer import EngineObserver, FinishedRequest, GpuSpec, WorkerSnapshot
 from fakeai.engine.scheduler import ARRIVING, RUNNING, WAITING, Scheduler, Sequence
 from fakeai.engine.types import EngineOverloaded, ExceedsKVCapacity
-
-
-@dataclass(slots=True, frozen=True)
-class WorkerConfig:
-    """vLLM's knobs for one worker. None means unlimited."""
-
-    num_gpu_blocks: int
-    block_size: int = 16
-    max_num_seqs: int | None = None
-    max_num_batched_tokens: int | None = None  # per-step token budget (chunked prefill); batched models
-    max_waiting: int = 8192
-    max_model_len: int | None = None
-    #: Batched models: chunked prefill mixes prompt chunks into decode steps (vLLM V1); without it a step
-    #: computes whole new prompts and no decodes (vLLM V0's default for short-context models).
-    chunked_prefill: bool = True
-    #: Per-sequence models: the timer's resolution in seconds. Wake-ups are rounded up onto this grid, so
-    #: the tokens due within one interval leave in one pass, as a real engine's step emits its whole batch
-    #: at once; one pass per token instead costs a timer and a wake of the transport's writer each. With a
-    #: constant ITL the grid is shrunk to a divisor of it, so every gap after the first token stays exact.
-    #: 0 wakes at each due time exactly.
-    timer_grid: float = 0.0
 
 
 class Worker:
@@ -69,7 +49,7 @@ class Worker:
         self.scheduler = Scheduler(self.kv, config.max_num_seqs, config.max_waiting)
         self._rng = random.Random(seed)
         self._itl = None if latency.batched else latency.constant_itl()  # None: sampled per token
-        self._grid = _grid(latency, config.timer_grid)
+        self._grid = timer_grid(latency, config.timer_grid)
         # A batched model's per-request server work before the engine sees the request (seconds).
         self._admission_delay = latency.admission_delay if latency.batched else 0.0
         self._timer: TimerHandle | None = None
@@ -87,7 +67,7 @@ class Worker:
         due times; every later token is paced by the new model."""
         self.latency = latency
         self._itl = None if latency.batched else latency.constant_itl()
-        self._grid = _grid(latency, self.config.timer_grid)
+        self._grid = timer_grid(latency, self.config.timer_grid)
 
     # --- the seam -------------------------------------------------------------------------------------
 
@@ -294,7 +274,7 @@ class Worker:
             # Catch up on every token whose due time has passed, so a late timer never slows the schedule.
             remaining = seq.request.output_tokens - seq.generated
             if itl is None:
-                count, due = self._catch_up(seq, now, remaining)
+                count, due = self._catch_up(seq, horizon, remaining)
             else:
                 # A constant ITL draws nothing: count the due tokens (the first is due, as it was popped),
                 # then make room for all of them at once. Growing by ``count`` tokens preempts exactly what
@@ -305,7 +285,7 @@ class Worker:
                 else:
                     count = 1
                     due += itl
-                    while due <= now and count < remaining:
+                    while due <= horizon and count < remaining:
                         count += 1
                         due += itl
                 if len(seq.blocks) * block_size < seq.prompt_tokens + seq.generated + count:
@@ -325,13 +305,14 @@ class Worker:
         elif heap:
             self._arm(heap[0][0], self._pace)
 
-    def _catch_up(self, seq: Sequence, now: float, remaining: int) -> tuple[int, float]:
-        """The due tokens of ``seq`` when each ITL is sampled: one draw and one KV check per token, in the
-        order that keeps the RNG's draws (and so every later delay) the same however late the timer is."""
+    def _catch_up(self, seq: Sequence, until: float, remaining: int) -> tuple[int, float]:
+        """The tokens of ``seq`` due by ``until`` when each ITL is sampled: one draw and one KV check per
+        token, in the order that keeps the RNG's draws (and so every later delay) the same however late the
+        timer is."""
         latency: SequenceLatency = self.latency  # type: ignore[assignment]
         due = seq.due
         count = 0
-        while due <= now and count < remaining:
+        while due <= until and count < remaining:
             if len(seq.blocks) * self.kv.block_size < seq.tokens + count + 1:
                 self.scheduler.grow(seq, count + 1)
                 if seq.status != RUNNING:
@@ -410,17 +391,6 @@ class Worker:
                 self._emit(seq, 1, now)  # the last prefill chunk samples the next token
         self.observer.step(self.index, step.tokens, now - step.started)
         self._start_step()
-
-
-def _grid(latency: LatencyModel, grid: float) -> float:
-    """The timer grid for ``latency`` (``WorkerConfig.timer_grid``): none for a batched model, whose
-    steps already emit together; for a constant ITL the largest divisor of it not above ``grid``."""
-    if grid <= 0.0 or latency.batched:
-        return 0.0
-    itl = latency.constant_itl()
-    if itl:
-        return itl / math.ceil(itl / grid - 1e-9)
-    return grid
 
 
 @dataclass(slots=True)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from fakeai.engine.clock import VirtualClock
 from fakeai.engine.cluster import Cluster, make_router
-from fakeai.engine.engine import Worker, WorkerConfig
+from fakeai.engine.config import WorkerConfig
+from fakeai.engine.engine import Worker
 from fakeai.engine.observer import FinishedRequest, NullObserver
 from fakeai.engine.profiles import Point, ProfileLatency
 from fakeai.engine.scheduler import Sequence
