@@ -11,7 +11,6 @@ from pathlib import Path
 from openai import OpenAI
 
 from fakeai.security.keys import key_id_for
-
 from tests.api.batches.conftest import chat_line, read_lines, submit, wait
 
 
