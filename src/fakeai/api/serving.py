@@ -16,6 +16,7 @@ from fakeai.api.generation import Run, StepFrames, step_events
 from fakeai.errors import FakeAIError, InvalidRequestError
 from fakeai.faults.inject import RESET_PROMISE, InjectedError, ResetConnection, announce, broken_stream, sleep
 from fakeai.faults.rules import FAULT_HEADER, Action, FaultContext
+from fakeai.security.identity import Identity
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import CLIENT_CLOSED, Answer, Backlog, EventStream, Exchange, Reply
 from fakeai.server.sse import error_event, guarded
@@ -114,7 +115,7 @@ async def serve_generation(
             drain.untrack(generation.run)
             generation.run.abort()
             outcome(status)
-            _bill(state, exchange, model, generation)  # tokens generated are billed, even if the client left
+            bill(state, exchange.identity, model, generation)  # what was generated, even if the client left
 
         frames = generation.frames()  # driven by exactly one of the two below, whichever the transport picks
         if action is not None and (action.streams or action.ttft_ms):
@@ -140,7 +141,7 @@ async def serve_generation(
     answer.headers = headers
     outcome(answer.status)
     if answer.status == 200:
-        _bill(state, exchange, model, generation)
+        bill(state, exchange.identity, model, generation)
     return answer
 
 
@@ -165,11 +166,12 @@ async def before(exchange: Exchange, state: AppState, model: str) -> Action | No
     return action
 
 
-def _bill(state: AppState, exchange: Exchange, model: str, generation: Generation) -> None:
-    """The request's usage in the ledger (the organization usage and costs API)."""
+def bill(state: AppState, identity: Identity, model: str, generation: Generation) -> None:
+    """The request's usage in the ledger (the organization usage and costs API), under the caller's
+    project and key: its prompt, and the tokens generated so far. Called once per request, when its
+    response is complete (a background response: when its job ends)."""
     run = generation.run
     prompt, audio = generation.prompt_usage
-    identity = exchange.identity
     state.usage.record(
         "completions",
         identity.project,

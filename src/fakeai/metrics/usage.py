@@ -3,7 +3,8 @@
 Every finished request adds its usage to one line per (minute, kind, project, API key, model, batch,
 detail): a few dictionary additions, never a write to the store, so the hot path pays microseconds. Queries
 sum the minute lines into the requested buckets (1m, 1h, 1d) and groups. Costs are not stored: they are the
-tokens priced from the catalog at query time, so they always agree with the usage they come from.
+tokens priced from the catalog at query time, so they always agree with the usage they come from. Batch
+lines (``batch=True``) are priced at ``BATCH_DISCOUNT`` of the model's prices, as OpenAI's Batch API is.
 
 Bounded: lines older than ``retention`` seconds are dropped as new minutes begin, and at most ``max_lines``
 lines are kept (the oldest go first). Times are Unix seconds.
@@ -29,6 +30,8 @@ FIELDS = {
 }  # fmt: skip
 KINDS = (*FIELDS, "vector_stores")
 #: USD per million tokens of a model: (input, cached input, output); None when it has no price.
+#: The share of those prices a batch line pays: OpenAI bills Batch API tokens at half price.
+BATCH_DISCOUNT = 0.5
 Prices = Callable[[str], tuple[float, float, float] | None]
 
 
@@ -55,7 +58,8 @@ class UsageLedger:
         self._retention = retention
         self._max_lines = max_lines
         self._lines: OrderedDict[Key, dict[str, float]] = OrderedDict()  # insertion order = time order
-        self._totals: dict[tuple[str, str], dict[str, float]] = {}  # (kind, model) -> since start
+        #: (kind, model, batch) -> counts since start
+        self._totals: dict[tuple[str, str, bool], dict[str, float]] = {}
         self._minute = 0
 
     def record(
@@ -83,9 +87,9 @@ class UsageLedger:
             line = self._lines[key] = dict.fromkeys((*FIELDS[kind], "num_model_requests"), 0.0)
             if len(self._lines) > self._max_lines:
                 self._lines.popitem(last=False)
-        total = self._totals.get((kind, model))
+        total = self._totals.get((kind, model, batch))
         if total is None:
-            total = self._totals[kind, model] = dict.fromkeys(line, 0.0)
+            total = self._totals[kind, model, batch] = dict.fromkeys(line, 0.0)
         line["num_model_requests"] += requests
         total["num_model_requests"] += requests
         for name, value in counts.items():
@@ -106,10 +110,10 @@ class UsageLedger:
             if kind is None or key.kind == kind:
                 yield key, line
 
-    def totals(self) -> Iterator[tuple[str, str, dict[str, float]]]:
-        """(kind, model, counts) since start (or the last reset), whatever the retention dropped."""
-        for (kind, model), counts in self._totals.items():
-            yield kind, model, counts
+    def totals(self) -> Iterator[tuple[str, str, bool, dict[str, float]]]:
+        """(kind, model, batch, counts) since start (or the last reset), whatever the retention dropped."""
+        for (kind, model, batch), counts in self._totals.items():
+            yield kind, model, batch, counts
 
     def reset(self) -> None:
         self._lines.clear()
@@ -118,27 +122,29 @@ class UsageLedger:
     def cost_by_model(self, prices: Prices) -> dict[str, float]:
         """USD per model since start: a sum over models, not lines (the dashboard asks every second)."""
         costs: dict[str, float] = {}
-        for kind, model, counts in self.totals():
+        for kind, model, batch, counts in self.totals():
             price = prices(model)
             if price is not None:
-                amount = sum(value for _, value in line_items(kind, counts, price))
+                amount = sum(value for _, value in line_items(kind, counts, price, batch))
                 costs[model] = costs.get(model, 0.0) + amount
         return costs
 
 
 def line_items(
-    kind: str, counts: dict[str, float], price: tuple[float, float, float]
+    kind: str, counts: dict[str, float], price: tuple[float, float, float], batch: bool = False
 ) -> list[tuple[str, float]]:
-    """USD per line item of one ledger line: uncached input, cached input and output tokens."""
+    """USD per line item of one ledger line: uncached input, cached input and output tokens. A batch
+    line's items are named ``batch input`` ... and priced at ``BATCH_DISCOUNT``."""
+    scale, prefix = (BATCH_DISCOUNT / 1e6, "batch ") if batch else (1 / 1e6, "")
     if kind == "completions":
         cached = counts["input_cached_tokens"]
         return [
-            ("input", (counts["input_tokens"] - cached) * price[0] / 1e6),
-            ("cached input", cached * price[1] / 1e6),
-            ("output", counts["output_tokens"] * price[2] / 1e6),
+            (prefix + "input", (counts["input_tokens"] - cached) * price[0] * scale),
+            (prefix + "cached input", cached * price[1] * scale),
+            (prefix + "output", counts["output_tokens"] * price[2] * scale),
         ]
     if kind == "embeddings":
-        return [("input", counts["input_tokens"] * price[0] / 1e6)]
+        return [(prefix + "input", counts["input_tokens"] * price[0] * scale)]
     return []  # priced per image, character or second: the catalog has token prices only
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from openai import OpenAI
 
+from fakeai.security.keys import key_id_for
 from tests.api.batches.conftest import chat_line, read_lines, submit, wait
 
 
 def test_a_running_batch_resumes_after_a_restart(batch_client: Callable[..., OpenAI], tmp_path: Path) -> None:
     store = f"sqlite:{tmp_path / 'fakeai.db'}"
-    first = batch_client(store=store, ttft_ms=100, batch_concurrency=1)
+    first = batch_client(store=store, ttft_ms=100, batch_concurrency=1, api_key=["sk-test"])
     created = submit(first, [chat_line(str(i), max_tokens=3) for i in range(12)])
     running = wait(first, created.id, lambda b: bool(b.request_counts and b.request_counts.completed >= 3))
     assert running.status == "in_progress"
@@ -25,7 +27,8 @@ def test_a_running_batch_resumes_after_a_restart(batch_client: Callable[..., Ope
     before = {json.loads(body)["line"]["id"] for (body,) in rows}
     assert len(before) >= 3
 
-    second = batch_client(store=store)  # a new process on the same database: lifespan resumes the batch
+    # A new process on the same database: lifespan resumes the batch.
+    second = batch_client(store=store, api_key=["sk-test"])
     batch = wait(second, created.id)
     assert batch.status == "completed", batch
     assert batch.request_counts and batch.request_counts.completed == 12
@@ -33,3 +36,12 @@ def test_a_running_batch_resumes_after_a_restart(batch_client: Callable[..., Ope
     assert sorted(int(line["custom_id"]) for line in output) == list(range(12))
     assert len({line["id"] for line in output}) == 12
     assert before <= {line["id"] for line in output}  # kept as they were, not run again
+    # Billed by this process: the lines it ran, to the key that created the batch.
+    usage = second._client.get(  # type: ignore[attr-defined]
+        "/v1/organization/usage/completions",
+        params={"start_time": int(time.time()) // 86400 * 86400, "group_by": "api_key_id,batch"},
+        headers={"authorization": "Bearer sk-test"},
+    ).json()
+    [billed] = [r for bucket in usage["data"] for r in bucket["results"]]
+    assert (billed["api_key_id"], billed["batch"]) == (key_id_for("sk-test"), True)
+    assert billed["num_model_requests"] == 12 - len(before)

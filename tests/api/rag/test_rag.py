@@ -4,6 +4,7 @@ by their files' attributes), then answered through the chat path with the contex
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from openai import OpenAI
@@ -106,3 +107,16 @@ def test_bad_input_gets_openais_error_shape(http: TestClient, body: dict, status
     error = r.json()["error"]
     assert r.status_code == status and set(error) == {"message", "type", "param", "code"}
     assert error["param"] == param
+
+
+def test_the_answer_is_billed_as_a_completion_of_the_inference_model(http: TestClient) -> None:
+    plain = http.post("/rag/api/prompt", json={"query": "a?", "inference_model": MODEL, "max_tokens": 5})
+    body = {"query": "b?", "inference_model": MODEL, "max_tokens": 7, "stream": True}
+    with http.stream("POST", "/rag/api/prompt", json=body) as r:
+        last = [json.loads(x[6:]) for x in r.iter_lines() if x.startswith("data: {")][-1]
+    params = {"start_time": int(time.time()) // 86400 * 86400, "group_by": "model"}
+    usage = http.get("/v1/organization/usage/completions", params=params).json()
+    [billed] = [r for bucket in usage["data"] for r in bucket["results"]]
+    assert (billed["model"], billed["num_model_requests"]) == (MODEL, 2)
+    assert billed["output_tokens"] == plain.json()["usage"]["completion_tokens"] + 7 == 12
+    assert billed["input_tokens"] == plain.json()["usage"]["prompt_tokens"] + last["usage"]["prompt_tokens"]

@@ -77,12 +77,12 @@ class BatchJob:
         files: Files,
         concurrency: int,
         outcomes: dict[str, int] | None = None,
-        bill: Callable[[str, dict[str, Any]], None] | None = None,
+        bill: Callable[[Identity, dict[str, Any]], None] | None = None,
     ) -> None:
         self.store = store
         self.outcomes = outcomes if outcomes is not None else {}  # the app's lines run, by outcome
-        self.bill = bill  # (project, response body): the line's usage into the app's ledger
-        self.identity = Identity(project=store.project)  # the batch's owner, as its lines' caller
+        self.bill = bill  # (creator, response body): the line's usage into the app's ledger
+        self.identity = Identity(project=store.project)  # the batch's creator, as its lines' caller
         self.batch_id = batch_id
         self.runner = runner
         self.files = files
@@ -105,6 +105,7 @@ class BatchJob:
         batch = await self.store.get(KIND, self.batch_id)
         if batch is None or batch["status"] not in ACTIVE:
             return
+        self.identity = Identity(project=self.store.project, key_id=batch.get("_api_key_id"))
         lines = await self._lines(batch)
         if lines is None:
             return  # failed validation
@@ -206,7 +207,7 @@ class BatchJob:
         if ok:
             _usage(self.usage, body)
             if self.bill is not None:
-                self.bill(self.store.project, body)
+                self.bill(self.identity, body)
         now = time.monotonic()
         if now - self._saved_at >= PROGRESS_EVERY_S:
             self._saved_at = now

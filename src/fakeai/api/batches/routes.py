@@ -38,6 +38,7 @@ def routes(state: AppState) -> list[Route]:
         body = decode_json(await request.body(), CreateBatch)
         batch = await batches.create(
             project(request),
+            api_key_id=identity_of(request.scope).key_id,
             input_file_id=body.input_file_id,
             endpoint=body.endpoint,
             completion_window=body.completion_window,

@@ -13,6 +13,7 @@ from fakeai.api.files.service import Files, expiry, public
 from fakeai.api.metadata import check_metadata
 from fakeai.errors import InvalidRequestError, NotFoundError
 from fakeai.metrics.exposition import Family
+from fakeai.security.identity import Identity
 from fakeai.state import AppState
 from fakeai.store import Page, ProjectStore, new_id
 from fakeai.store.base import Json
@@ -63,7 +64,9 @@ class Batches:
         completion_window: str,
         metadata: dict[str, str] | None,
         output_expires_after: dict[str, Any] | None,
+        api_key_id: str | None = None,
     ) -> Json:
+        """``api_key_id``: the creator's key, kept (unpublished) so its lines are billed to it."""
         if endpoint not in TARGETS:
             supported = ", ".join(TARGETS)
             raise InvalidRequestError(
@@ -106,6 +109,7 @@ class Batches:
             "request_counts": {"total": 0, "completed": 0, "failed": 0},
             "metadata": metadata,
             "_output_expires_after": output_expires_after,
+            "_api_key_id": api_key_id,
         }
         await store.put(KIND, batch)
         self._start(store, batch["id"], endpoint)
@@ -132,8 +136,9 @@ class Batches:
 
         self.state.jobs.start(f"batch:{store.project}:{batch_id}", run)
 
-    def _bill(self, endpoint: str, project: str, body: dict[str, Any]) -> None:
-        """A finished line's usage in the ledger, as batch usage (the organization usage and costs API)."""
+    def _bill(self, endpoint: str, identity: Identity, body: dict[str, Any]) -> None:
+        """A finished line's usage in the ledger, as batch usage (the organization usage and costs API),
+        under the batch creator's project and API key; priced at the batch discount (metrics/usage.py)."""
         kind = LEDGER_KINDS.get(endpoint)
         usage = body.get("usage") or {}
         if kind is None or not usage:
@@ -141,13 +146,15 @@ class Batches:
         model = body.get("model") or "unknown"
         prompt = usage.get("prompt_tokens", usage.get("input_tokens", 0)) or 0
         if kind == "embeddings":
-            self.state.usage.record(kind, project, None, model, batch=True, input_tokens=prompt)
+            self.state.usage.record(
+                kind, identity.project, identity.key_id, model, batch=True, input_tokens=prompt
+            )
             return
         details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
         self.state.usage.record(
             kind,
-            project,
-            None,
+            identity.project,
+            identity.key_id,
             model,
             batch=True,
             input_tokens=prompt,

@@ -101,6 +101,10 @@ def parse_query(params: Mapping[str, Sequence[str]], groups: Sequence[str], cost
     }
     batch = one("batch")
     if batch is not None:
+        if batch.lower() not in ("true", "false"):
+            raise InvalidRequestError(
+                f"'{batch}' is not a valid boolean: expected true or false.", param="batch"
+            )
         filters["batch"] = {batch.lower() == "true"}
     for name, field in (("sources", "source"), ("sizes", "size")):
         filters[field] = set(many(name) or ()) or None
@@ -175,7 +179,7 @@ def costs(ledger: UsageLedger, query: Query, prices: Prices) -> dict:
         price = prices(key.model)
         if start not in groups or price is None or not matches(key, filters):
             continue
-        for item, amount in line_items(key.kind, counts, price):
+        for item, amount in line_items(key.kind, counts, price, key.batch):
             fields = {
                 "project_id": key.project_id,
                 "api_key_id": key.api_key_id,
@@ -212,7 +216,7 @@ def per_model(ledger: UsageLedger, prices: Prices) -> list[tuple]:
     """Completions and embeddings usage per model since start, priced; the costliest first."""
     costs = ledger.cost_by_model(prices)
     rows: dict[str, list[float]] = {}
-    for kind, model, counts in ledger.totals():
+    for kind, model, _, counts in ledger.totals():
         if kind not in ("completions", "embeddings"):
             continue
         row = rows.setdefault(model, [0, 0, 0, 0])

@@ -1,11 +1,12 @@
-"""HTTP for Solido RAG: ``POST /rag/api/prompt``, a JSON answer or an SSE stream."""
+"""HTTP for Solido RAG: ``POST /rag/api/prompt``, a JSON answer or an SSE stream. Its generation is
+billed in the usage ledger as a chat completion of ``inference_model`` (api/serving.py ``bill``)."""
 
 from __future__ import annotations
 
 from fakeai.api.generation import step_events
 from fakeai.api.rag.protocol import RagRequest
 from fakeai.api.rag.service import RagFrames, RagService, answer
-from fakeai.api.serving import PushedStream
+from fakeai.api.serving import PushedStream, bill
 from fakeai.errors import FakeAIError
 from fakeai.server.decode import decode_json
 from fakeai.server.exchange import Answer, Endpoint, EventStream, Exchange, Reply
@@ -36,6 +37,7 @@ def endpoints(state: AppState) -> list[Endpoint]:
             def close(status: int) -> None:
                 completion.run.abort()
                 state.request_outcome(model, ENDPOINT, True, status)
+                bill(state, exchange.identity, model, completion)  # what was generated, as chat's
 
             frames = RagFrames(completion, docs)
             return EventStream(
@@ -45,6 +47,7 @@ def endpoints(state: AppState) -> list[Endpoint]:
             )
         body = answer(docs, await completion.response())
         state.request_outcome(model, ENDPOINT, False, 200)
+        bill(state, exchange.identity, model, completion)
         return Answer.json(body, headers=completion.headers)
 
     return [Endpoint("POST", "/rag/api/prompt", prompt, limited=True)]

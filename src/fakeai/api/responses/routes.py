@@ -3,7 +3,8 @@ serves it natively, as chat); the stored-response routes are Starlette routes.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from fakeai.api.responses.background import Background, replay
 from fakeai.api.responses.protocol import CreateResponseRequest, InputTokensRequest
 from fakeai.api.responses.records import Records
 from fakeai.api.responses.service import ResponseGeneration, ResponsesService
-from fakeai.api.serving import serve_generation
+from fakeai.api.serving import bill, serve_generation
 from fakeai.errors import InvalidRequestError
 from fakeai.security.identity import identity_of
 from fakeai.server.decode import decode_json
@@ -46,7 +47,8 @@ def endpoints(state: AppState) -> list[Endpoint]:
         async def start(body: CreateResponseRequest, request_id: str, arrival: float) -> Any:
             generation = await responses.create(body, request_id, arrival, exchange.identity, mode)
             if body.background:
-                return await _background(responses, generation, bool(body.stream))
+                billing = functools.partial(bill, state, exchange.identity, body.model, generation)
+                return await _background(responses, generation, bool(body.stream), billing)
             made.append(generation)
             return generation
 
@@ -58,11 +60,13 @@ def endpoints(state: AppState) -> list[Endpoint]:
     return [Endpoint("POST", "/v1/responses", create, limited=True)]
 
 
-async def _background(responses: ResponsesService, generation: ResponseGeneration, stream: bool) -> Reply:
+async def _background(
+    responses: ResponsesService, generation: ResponseGeneration, stream: bool, billing: Callable[[], None]
+) -> Reply:
     """Start a background response: its queued object now, or (``stream``) its events as they come; a
-    client that goes away leaves it running."""
+    client that goes away leaves it running. ``billing`` records its usage once, when the job ends."""
     assert generation.records is not None  # background needs store (checked in the service)
-    job = Background(generation, generation.records, responses.state.jobs)
+    job = Background(generation, generation.records, responses.state.jobs, billing)
     responses.running[job.id] = job
     job.ended = lambda: responses.running.pop(job.id, None)
     queued = await job.start()
