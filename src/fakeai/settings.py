@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     jitter: JitterDistribution = Field(
         "normal", description="Distribution of the jitter: normal or lognormal."
     )
+    timer_grid_ms: float = Field(
+        2.0,
+        ge=0,
+        le=50,
+        description="fixed and per-token models: the engine timer's resolution; tokens due within one "
+        "interval leave together, and with a constant ITL later gaps stay exact (0: wake at each due time).",
+    )
     prefill_overhead_ms: float = Field(5.0, ge=0, description="per-token model: fixed part of the prefill.")
     prefill_ms_per_token: float = Field(
         0.05, ge=0, description="per-token model: prefill time per uncached prompt token."

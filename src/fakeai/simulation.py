@@ -19,11 +19,6 @@ from fakeai.engine import (
 )
 from fakeai.settings import Settings
 
-#: The per-sequence models' timer resolution (``WorkerConfig.timer_grid``): 2 ms halves the server's CPU per
-#: streamed token at 600 streams against exact wake-ups (docs/performance.md), and moves a first token by
-#: 1 ms on average; later gaps stay exact when the ITL is constant.
-TIMER_GRID_S = 0.002
-
 
 def build_cluster(
     settings: Settings, clock: Clock, observer: EngineObserver | None = None, first_index: int = 0
@@ -51,7 +46,7 @@ def build_cluster(
         max_waiting=s.max_waiting_requests,
         max_model_len=s.max_model_len,
         chunked_prefill=chunked_prefill,
-        timer_grid=TIMER_GRID_S,
+        timer_grid=s.timer_grid_ms / 1000.0,
     )
     gpu = profile.gpu_spec(s.block_size)
     observer = observer or NullObserver()

@@ -266,3 +266,17 @@ def test_timer_grid_emits_a_sampled_token_due_a_hair_after_its_grid_point() -> N
     clock.advance(1.0)
     assert seq.finished and seq.generated == 3
     assert recorder.ttfts == [pytest.approx(0.1)]
+
+
+def test_timer_grid_ms_reaches_the_workers() -> None:
+    from fakeai import Settings
+    from fakeai.simulation import build_cluster
+
+    def grid(**settings: object) -> float:
+        cluster = build_cluster(Settings(**settings), VirtualClock())  # type: ignore[arg-type]
+        return cluster.workers[0]._grid  # type: ignore[attr-defined]
+
+    assert grid(itl_ms=20) == pytest.approx(0.002)
+    assert grid(itl_ms=7) == pytest.approx(0.00175)
+    assert grid(itl_ms=20, timer_grid_ms=0) == 0.0
+    assert grid(latency_model="profile:h100-llama-3.1-8b") == 0.0
