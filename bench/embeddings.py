@@ -14,6 +14,7 @@ import os
 import time
 from typing import Any
 
+from bench.asgi import post
 from fakeai.app import create_app
 from fakeai.settings import Settings
 
@@ -23,34 +24,7 @@ INPUT = "Chunk {i}: the quick brown fox jumps over the lazy dog near the river b
 
 
 async def _post(app: Any, raw: bytes) -> int:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/v1/embeddings", "raw_path": b"/v1/embeddings", "query_string": b"",
-        "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 1),
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(raw)).encode())],
-    }  # fmt: skip
-    status = 0
-    done = asyncio.Event()
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif not message.get("more_body", False):
-            done.set()
-
-    await app(scope, receive, send)
-    return status
+    return (await post(app, "/v1/embeddings", raw))[0]
 
 
 async def _measure(encoding: str, requests: int, batch: int) -> dict[str, float]:

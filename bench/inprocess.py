@@ -10,8 +10,8 @@ middleware and body decoding included, no HTTP parsing). Cases:
   the ITL, so the loop never idles: reports CPU µs per streamed token (setup of the streams excluded), of
   which inside the engine's timer, and per stream set-up.
 
-    python bench/inprocess.py chat --via asgi --requests 20000
-    python bench/inprocess.py stream --via service --streams 200 --tokens 100 --profile cprofile
+    python -m bench.inprocess chat --via asgi --requests 20000
+    python -m bench.inprocess stream --via service --streams 200 --tokens 100 --profile cprofile
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pstats
 import time
 from typing import Any
 
+from bench.asgi import post
 from fakeai.api.generation import step_events
 from fakeai.app import create_app
 from fakeai.engine.clock import VirtualClock
@@ -83,34 +84,7 @@ class Driver:
         return len(msgspec.json.encode(await generation.response()))
 
     async def _asgi(self, raw: bytes) -> int:
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-            "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
-            "query_string": b"", "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 1),
-            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
-                        (b"content-length", str(len(raw)).encode()), *self.extra_headers],
-        }  # fmt: skip
-        sent = False
-        done = asyncio.Event()
-        size = 0
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal size
-            if message["type"] == "http.response.body":
-                size += len(message.get("body", b""))
-                if not message.get("more_body", False):
-                    done.set()
-
-        await self.app(scope, receive, send)
-        return size
+        return (await post(self.app, "/v1/chat/completions", raw, self.extra_headers))[1]
 
 
 def settings(**overrides: Any) -> Settings:
