@@ -133,8 +133,8 @@ class ChatFrames:
         completions = completion.run.completions
         # The commonest stream, one choice of plain content, takes the short step. (A flag, not a bound
         # method stored on the instance: that would be a reference cycle, left for the collector.)
-        self.one = self.plain and len(completions) == 1
-        self.one = self.one and completions[0].kind == "content" and not completions[0].reasoning
+        only = completions[0] if len(completions) == 1 else None
+        self.one = self.plain and only is not None and only.kind == "content" and not only.reasoning
 
     def _running_usage(self) -> dict[str, object] | None:
         if not self.writer.continuous_usage:
