@@ -27,7 +27,8 @@ class Journal:
         duration_s: float,
         project: str,
     ) -> None:
-        """``duration_s``: from the request's arrival to the end of its response (a stream's last byte)."""
+        """``duration_s``: from the request's arrival to the end of its response (a stream's last byte);
+        kept in seconds and turned into ``duration_ms`` when read, off the request path."""
         self._entries.append(
             (
                 request_id,
@@ -37,7 +38,7 @@ class Journal:
                 model,
                 status,
                 fault,
-                round(duration_s * 1000, 3),
+                duration_s,
                 project,
             )
         )
@@ -49,7 +50,7 @@ class Journal:
             rows = rows[-limit:] if limit > 0 else []
         found = [dict(zip(_FIELDS, row, strict=True)) for row in rows]
         for entry in found:
-            entry["duration_ms"] = round(entry["duration_ms"] * 1000, 3)  # stored in seconds: cheaper
+            entry["duration_ms"] = round(entry["duration_ms"] * 1000, 3)  # stored in seconds
         return found
 
     def clear(self) -> None:
