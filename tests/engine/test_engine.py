@@ -67,6 +67,61 @@ def test_zero_latency_emits_everything_in_one_step_at_submit() -> None:
     assert recorder.ttfts == [0.0] and len(recorder.records) == 1
 
 
+@pytest.mark.parametrize("latency", [FixedLatency(0.0, 0.0), PerTokenLatency(0.0, 0.0, 0.0)])
+def test_zero_latency_shortcut_leaves_what_the_general_path_leaves(latency) -> None:
+    """An idle worker with zero delays runs a sequence whole inside ``add`` (``_run_at_once``): the
+    stamps, KV blocks, prefix cache, counters and observations must be those of queueing, admitting,
+    pacing and finishing it."""
+    from fakeai.engine.types import EngineRequest
+
+    shared = list(range(40))
+
+    def trace(shortcut: bool) -> tuple[object, ...]:
+        cluster, clock, recorder = make_cluster(latency, num_gpu_blocks=16, block_size=4)
+        worker = cluster.workers[0]
+        worker._instant = shortcut
+        run_at_once = worker._run_at_once
+        worker._run_at_once = lambda seq: taken.append(run_at_once(seq)) or taken[-1]  # type: ignore[method-assign]
+        stamps = []
+        for i in range(12):
+            prompt = shared[: 9 + 3 * i] if i % 3 else [1000 + i] * 6  # shared prefixes hit the cache
+            if i == 5:
+                requests = [EngineRequest("p", "m", prompt, 0, "stop", 0, prefill_only=True)]
+            elif i == 7:  # evicts cached prefixes to fit
+                requests = [request(40, prompt=[7] * 8)]
+            else:
+                requests = [request(1 + i % 4, prompt=prompt, name=f"r{i}")] * (1 + i % 2)  # n = 2
+            for seq in cluster.submit(requests):
+                clock.advance(1)
+                stamps.append(
+                    (
+                        seq.queued,
+                        seq.scheduled,
+                        seq.first_token_time,
+                        seq.finish_time,
+                        seq.generated,
+                        seq.cached_tokens,
+                        seq.status,
+                        seq.blocks,
+                    )
+                )
+        kv, sched = worker.kv, worker.scheduler
+        return (
+            stamps,
+            recorder.ttfts,
+            recorder.gaps,
+            recorder.steps,
+            recorder.records,
+            (kv.blocks_in_use, kv._fresh, list(kv._evictable), kv._by_hash, kv._hash_of),
+            (sched.prefix_queries, sched.prefix_hits, sched.preemptions, worker.pending_prefill),
+            worker.snapshot().busy_seconds,
+        )
+
+    taken: list[bool] = []
+    assert trace(True) == trace(False)
+    assert len(taken) == 16 and all(taken)  # every sequence took the shortcut
+
+
 def test_zero_token_request_finishes_immediately() -> None:
     cluster, _, recorder = make_cluster(fixed())
     [seq] = cluster.submit([request(0)])

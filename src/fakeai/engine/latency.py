@@ -62,6 +62,10 @@ class SequenceLatency(Protocol):
         engine then counts a sequence's due tokens with arithmetic instead of sampling each one."""
         ...
 
+    def instant(self) -> bool:
+        """Whether every delay is zero (and draws nothing): a sequence is emitted whole when admitted."""
+        ...
+
 
 class StepLatency(Protocol):
     batched: Literal[True]
@@ -105,6 +109,9 @@ class FixedLatency:
     def constant_itl(self) -> float | None:
         return _constant(self.itl, self.itl_jitter)
 
+    def instant(self) -> bool:
+        return self.ttft <= 0.0 and self.itl <= 0.0
+
 
 @dataclass(slots=True, frozen=True)
 class PerTokenLatency:
@@ -125,3 +132,6 @@ class PerTokenLatency:
 
     def constant_itl(self) -> float | None:
         return _constant(self.itl, self.itl_jitter)
+
+    def instant(self) -> bool:
+        return self.overhead <= 0.0 and self.per_token <= 0.0 and self.itl <= 0.0
