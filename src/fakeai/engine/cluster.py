@@ -92,6 +92,8 @@ class Cluster:
         self.router = router
         self.block_size = workers[0].kv.block_size
         self._by_index = {worker.index: worker for worker in workers}  # indexes need not start at 0
+        # One worker is every policy's choice: no policy call per request.
+        self._only = workers[0] if len(workers) == 1 else None
         self._served = tuple(served_models)
 
     def now(self) -> float:
@@ -118,8 +120,15 @@ class Cluster:
         wakeup = wakeup or Wakeup()
         first = requests[0]
         hashes = block_hashes(first.prompt, self.block_size)
-        worker, overlap = self.router.choose(self.workers, hashes, first.prompt_tokens)
-        worker.check(max(r.prompt_tokens + r.output_tokens for r in requests), len(requests))
+        worker = self._only
+        if worker is None:
+            worker, overlap = self.router.choose(self.workers, hashes, first.prompt_tokens)
+        else:
+            overlap = worker.kv.cached_prefix(hashes) * self.block_size
+        if len(requests) == 1:
+            worker.check(first.prompt_tokens + first.output_tokens, 1)
+        else:
+            worker.check(max(r.prompt_tokens + r.output_tokens for r in requests), len(requests))
         now = self.clock.now()
         arrival = now if arrival is None else min(arrival, now)
         sequences = []

@@ -61,6 +61,9 @@ class UsageLedger:
         #: (kind, model, batch) -> counts since start
         self._totals: dict[tuple[str, str, bool], dict[str, float]] = {}
         self._minute = 0
+        #: This minute's (line, total) by the key's fields after the minute: a request adds to its line
+        #: without building a ``Key`` (a frozen dataclass costs a microsecond and more per request).
+        self._current: dict[tuple[Any, ...], tuple[dict[str, float], dict[str, float]]] = {}
 
     def record(
         self,
@@ -80,21 +83,32 @@ class UsageLedger:
         minute = int(now // 60) * 60
         if minute != self._minute:
             self._minute = minute
+            self._current.clear()
             self._expire(now)
-        key = Key(minute, kind, project_id, api_key_id, model, batch, source, size)
-        line = self._lines.get(key)
-        if line is None:
-            line = self._lines[key] = dict.fromkeys((*FIELDS[kind], "num_model_requests"), 0.0)
-            if len(self._lines) > self._max_lines:
-                self._lines.popitem(last=False)
-        total = self._totals.get((kind, model, batch))
-        if total is None:
-            total = self._totals[kind, model, batch] = dict.fromkeys(line, 0.0)
+        slot = (kind, project_id, api_key_id, model, batch, source, size)
+        pair = self._current.get(slot)
+        if pair is None:
+            pair = self._current[slot] = self._open(Key(minute, *slot))
+        line, total = pair
         line["num_model_requests"] += requests
         total["num_model_requests"] += requests
         for name, value in counts.items():
             line[name] += value
             total[name] += value
+
+    def _open(self, key: Key) -> tuple[dict[str, float], dict[str, float]]:
+        """The line of ``key`` (made if new, evicting the oldest past ``max_lines``) and its total."""
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = dict.fromkeys((*FIELDS[key.kind], "num_model_requests"), 0.0)
+            if len(self._lines) > self._max_lines:
+                old, _ = self._lines.popitem(last=False)
+                if old.minute == self._minute:  # this minute's own: no longer kept, so not added to
+                    self._current.pop(_slot(old), None)
+        total = self._totals.get((key.kind, key.model, key.batch))
+        if total is None:
+            total = self._totals[key.kind, key.model, key.batch] = dict.fromkeys(line, 0.0)
+        return line, total
 
     def _expire(self, now: float) -> None:
         oldest = now - self._retention
@@ -118,6 +132,7 @@ class UsageLedger:
     def reset(self) -> None:
         self._lines.clear()
         self._totals.clear()
+        self._current.clear()
 
     def cost_by_model(self, prices: Prices) -> dict[str, float]:
         """USD per model since start: a sum over models, not lines (the dashboard asks every second)."""
@@ -128,6 +143,10 @@ class UsageLedger:
                 amount = sum(value for _, value in line_items(kind, counts, price, batch))
                 costs[model] = costs.get(model, 0.0) + amount
         return costs
+
+
+def _slot(key: Key) -> tuple[Any, ...]:
+    return (key.kind, key.project_id, key.api_key_id, key.model, key.batch, key.source, key.size)
 
 
 def line_items(
