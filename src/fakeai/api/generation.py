@@ -212,7 +212,10 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        return all(stream.finished for stream in self.streams)
+        for stream in self.streams:  # noqa: SIM110 - all() makes a generator per call, read per request
+            if not stream.finished:
+                return False
+        return True
 
     @property
     def cached_tokens(self) -> int:

@@ -122,23 +122,26 @@ class Endpoint:
 
 
 class IdSource:
-    """Ids that must be unique, not secret (request and completion ids): ``digits`` hex digits, a random
-    half drawn once per source and a counter, so an id costs one format and no system call."""
+    """Ids that must be unique, not secret (request and completion ids): ``prefix`` and ``digits`` hex
+    digits, a random half drawn once per source and a counter, so an id costs one format and no system
+    call."""
 
-    __slots__ = ("_count", "_prefix", "_width")
+    __slots__ = ("_count", "_format")
 
-    def __init__(self, digits: int) -> None:
-        self._prefix = secrets.token_hex(digits // 4)  # distinct per process and app
-        self._width = digits - len(self._prefix)
+    def __init__(self, digits: int, prefix: str = "") -> None:
+        random_half = secrets.token_hex(digits // 4)  # distinct per process and app
+        # %-formatting: a third of an f-string's cost with a computed width.
+        self._format = f"{prefix}{random_half}%0{digits - len(random_half)}x"
         self._count = itertools.count()
 
     def __call__(self) -> str:
-        return f"{self._prefix}{next(self._count):0{self._width}x}"
+        return self._format % next(self._count)
 
 
 def request_id_for(given: str | None, ids: IdSource) -> str:
-    """A client's own ``x-request-id`` is echoed (128 characters at most); else ``req_`` + 32 hex digits."""
-    return given[:128] if given else "req_" + ids()
+    """A client's own ``x-request-id`` is echoed (128 characters at most); else ``ids()``: ``req_`` + 32
+    hex digits from the transport's source."""
+    return given[:128] if given else ids()
 
 
 def processing_ms(started: float) -> str:

@@ -20,7 +20,7 @@ class OpenAIHeaders:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._ids = IdSource(32)
+        self._ids = IdSource(32, "req_")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -129,7 +129,7 @@ class RSGIFront:
             (endpoint.method, endpoint.path): endpoint for endpoint in app.state.endpoints
         }
         self._lifespan = LifespanProtocol(app)
-        self._ids = IdSource(32)
+        self._ids = IdSource(32, "req_")
         self.drain: Drain = app.state.fakeai.drain
         self.probe = Probe()  # backpressure for pushed streams (server/flow.py)
 

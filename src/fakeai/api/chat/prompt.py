@@ -107,6 +107,8 @@ def render(request: ChatCompletionRequest) -> list[str]:
 #: Framing tokens of the chat template, as ids no vocabulary uses (only equality matters: they make equal
 #: conversations give equal ids, which is what the engine's prefix cache hashes).
 _START, _MESSAGE, _END, _REPLY_ROLE, _NAME = -1, -2, -3, -4, -5
+#: ``start, role, message`` per encoding name and role: the roles are few, so each is encoded once.
+_HEADS: dict[str, dict[str, list[int]]] = {}
 
 
 def prompt_tokens(encoding: Encoding, card: ModelCard, request: ChatCompletionRequest) -> PromptTokens:
@@ -118,15 +120,19 @@ def prompt_tokens(encoding: Encoding, card: ModelCard, request: ChatCompletionRe
     inline media (a PDF is decoded to count its pages): see ``inline_media_chars``.
     """
     encode = encoding.encode_ordinary
+    heads = _HEADS.get(encoding.name) or _HEADS.setdefault(encoding.name, {})
     prompt = PromptTokens()
     ids = prompt.ids
     for i, message in enumerate(request.messages):
-        ids.append(_START)
-        ids += encode(message.__struct_config__.tag)
-        ids.append(_MESSAGE)
-        ids += encode(content_text(message.content))
-        if isinstance(message.content, list):
-            for j, part in enumerate(message.content):
+        role = message.__struct_config__.tag
+        head = heads.get(role)
+        if head is None:
+            head = heads[role] = [_START, *encode(role), _MESSAGE]
+        ids += head
+        content = message.content
+        ids += encode(content if isinstance(content, str) else content_text(content))
+        if isinstance(content, list):
+            for j, part in enumerate(content):
                 if not isinstance(part, TextPart | RefusalPart):
                     media = _media(card, part, f"messages[{i}].content[{j}]")
                     prompt.media.append(media)

@@ -55,7 +55,7 @@ class ChatCompletion:
         self.run = run
         self.prompt = prompt
         self.logprobs = logprobs  # one sampler per choice when the request asked for logprobs
-        self.id = "chatcmpl-" + (ids() if ids is not None else secrets.token_hex(12))
+        self.id = ids() if ids is not None else "chatcmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.fingerprint = fp
         self.headers: dict[str, str] | None = None  # the rate limit's, when keys are configured
@@ -203,7 +203,7 @@ class ChatService:
         self.state = state
         self.modes = ResponseModes(state.settings)
         self.fresh = random.Random()  # the choices of unseeded requests draw from it (see choice_rngs)
-        self.ids = IdSource(24)
+        self.ids = IdSource(24, "chatcmpl-")
 
     async def create(
         self,
