@@ -285,7 +285,8 @@ class Run:
     def abort(self) -> None:
         """Free every unfinished sequence (client disconnected, or an error)."""
         for stream in self.streams:
-            self.engine.abort(stream)
+            if not stream.finished:
+                self.engine.abort(stream)
 
 
 class StepFrames(Protocol):

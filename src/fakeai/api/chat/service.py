@@ -83,17 +83,19 @@ class ChatCompletion:
         finally:
             self.run.abort()
         samplers = self.logprobs
-        choices = [
-            {
-                "index": index,
-                "message": self._message(c),
-                "logprobs": None if samplers is None else choice_logprobs(c, samplers[index]),
-                "finish_reason": c.finish_reason,
-            }
-            for index, c in enumerate(self.run.completions)
-        ]
-        completion_tokens = sum(c.output_tokens for c in self.run.completions)
-        reasoning_tokens = sum(len(c.reasoning) for c in self.run.completions)
+        choices = []
+        completion_tokens = reasoning_tokens = 0
+        for index, c in enumerate(self.run.completions):
+            choices.append(
+                {
+                    "index": index,
+                    "message": self._message(c),
+                    "logprobs": None if samplers is None else choice_logprobs(c, samplers[index]),
+                    "finish_reason": c.finish_reason,
+                }
+            )
+            completion_tokens += c.output_tokens
+            reasoning_tokens += len(c.reasoning)
         return {
             "id": self.id,
             "object": "chat.completion",
