@@ -35,8 +35,8 @@ class Recorder:
     ) -> None:
         self.ttfts.append(ttft)
 
-    def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
-        self.gaps += [gap] + [0.0] * (count - 1)
+    def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
+        self.gaps += ([gap] + [0.0] * (count - 1)) * sequences
 
     def step(self, worker: int, tokens: int, duration: float) -> None:
         self.steps.append((tokens, duration))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -335,3 +337,61 @@ def test_timer_grid_ms_reaches_the_workers() -> None:
     assert grid(itl_ms=7) == pytest.approx(0.00175)
     assert grid(itl_ms=20, timer_grid_ms=0) == 0.0
     assert grid(latency_model="profile:h100-llama-3.1-8b") == 0.0
+
+
+class _Emissions:
+    """An observer that expands each ``tokens`` call into its sequences' events: (model, count, gap)."""
+
+    def __init__(self) -> None:
+        self.events: Counter[tuple[str, int, float]] = Counter()
+        self.calls = 0
+
+    def first_token(self, worker, model, ttft, prompt_tokens, cached_tokens, emitted=1) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
+        self.calls += 1
+        self.events[model, count, gap] += sequences
+
+    def step(self, worker: int, tokens: int, duration: float) -> None:
+        pass
+
+    def finished(self, record) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+@pytest.mark.parametrize(
+    "latency", [FixedLatency(0.1, 0.02), SampledLatency(0.1, 0.02, itl_jitter=Jitter(0.004))]
+)
+@pytest.mark.parametrize("grid", [0.0, 0.002])
+def test_a_pass_reports_equal_emissions_in_runs_that_add_up_to_every_sequence(latency, grid: float) -> None:
+    """The pass observes later tokens in runs of equal (model, count, gap): expanded, the runs are exactly
+    the emissions each sequence saw (its wake-up times and token counts), with fewer observer calls."""
+    cluster, clock, _ = make_cluster(latency, num_gpu_blocks=400, block_size=4, timer_grid=grid)
+    observer = _Emissions()
+    cluster.workers[0].observer = observer
+    seen: dict[int, list[tuple[float, int]]] = {}
+    sequences = []
+    for i in range(120):
+        wakeup = Wakeup()
+        [seq] = cluster.submit([request(5 + i % 7, model="a" if i < 80 else "b")], wakeup)
+        seen[id(seq)] = []
+        wakeup.listen(lambda seq=seq: seen[id(seq)].append((clock.now(), seq.generated)))
+        sequences.append(seq)
+        clock.advance(0.0007 * (i % 5))  # staggered arrivals: many due times, many shared ones
+        if i == 60:
+            cluster.abort(sequences[3])  # an aborted one observes nothing more
+    clock.advance(5)
+    expected: Counter[tuple[str, int, float]] = Counter()
+    for seq in sequences:
+        times = seen[id(seq)]
+        for (before, had), (at, has) in itertools.pairwise(times):
+            if has > had:
+                expected[seq.request.model, has - had, at - before] += 1
+        first = times[0][1] if times else 0
+        if first > 1:
+            expected[seq.request.model, first - 1, 0.0] += 1
+    assert all(seq.finished for seq in sequences)
+    assert observer.events == expected
+    if latency.constant_itl() is not None:  # sampled gaps rarely repeat: runs of one
+        assert observer.calls < sum(expected.values())  # runs formed

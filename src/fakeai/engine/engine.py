@@ -306,6 +306,9 @@ class Worker:
         emitted = 0
         preemptions = sched.preemptions
         horizon = now + self._grid * 1e-6  # what ``_arm`` rounded down onto this grid point is due too
+        # Later tokens (not a sequence's first or last) are observed in runs of equal (model, count, gap):
+        # the sequences of one pass mostly share them, so the metrics take one call per run, not per token.
+        run_model, run_count, run_gap, run_n = "", 0, 0.0, 0
         while heap and heap[0][0] <= horizon:
             _, _, epoch, seq = heapq.heappop(heap)
             if seq.status != RUNNING or epoch != seq.epoch:
@@ -332,11 +335,26 @@ class Worker:
             seq.to_compute = 0
             if count:
                 emitted += count
-                self._emit(seq, count, now)
+                if seq.first_token_time is None or seq.generated + count >= seq.request.output_tokens:
+                    self._emit(seq, count, now)  # the first token's stamps, or the finish
+                else:  # ``_emit`` for a later token, with its observation joining the run
+                    gap = now - seq.last_token_time
+                    model = seq.request.model
+                    if gap == run_gap and count == run_count and model == run_model:
+                        run_n += 1
+                    else:
+                        if run_n:
+                            self.observer.tokens(self.index, run_model, run_count, run_gap, run_n)
+                        run_model, run_count, run_gap, run_n = model, count, gap, 1
+                    seq.generated += count
+                    seq.last_token_time = now
+                    seq.wakeup.set()
             if seq.status != RUNNING:
                 continue  # finished, or preempted while growing
             seq.due = due
             heapq.heappush(heap, (due, next(self._tie), seq.epoch, seq))
+        if run_n:
+            self.observer.tokens(self.index, run_model, run_count, run_gap, run_n)
         if emitted:
             self.observer.step(self.index, emitted, 0.0)
         if sched.preemptions != preemptions or sched.waiting or sched.background:  # blocks freed, or waits

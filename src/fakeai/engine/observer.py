@@ -87,9 +87,10 @@ class EngineObserver(Protocol):
         ``emitted`` is 0 for a prefill-only (pooling) sequence, whose prefill ends with no token."""
         ...
 
-    def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
-        """A sequence emitted ``count`` later tokens at one instant; the first came ``gap`` seconds after
-        its previous token and the others 0 s after it (so ITL observations are gap, 0, 0, ...)."""
+    def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
+        """Each of ``sequences`` sequences emitted ``count`` later tokens at one instant; the first came
+        ``gap`` seconds after its previous token and the others 0 s after it (so ITL observations are gap,
+        0, 0, ... per sequence). The engine reports a pass's equal emissions in one call."""
         ...
 
     def step(self, worker: int, tokens: int, duration: float) -> None:
@@ -109,7 +110,7 @@ class NullObserver:
     ) -> None:
         pass
 
-    def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
+    def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
         pass
 
     def step(self, worker: int, tokens: int, duration: float) -> None:

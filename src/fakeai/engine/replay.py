@@ -54,8 +54,8 @@ class _Stamps(NullObserver):
         self.gaps: list[float] = []
         self.on_finish: Callable[[], None] | None = None
 
-    def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
-        self.gaps.append(gap)
+    def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
+        self.gaps += [gap] * sequences
 
     def finished(self, record: FinishedRequest) -> None:
         if self.on_finish is not None:

@@ -165,24 +165,28 @@ class Recorder:
         last = s.last
         last.ttft, last.input_tokens = ttft, prompt_tokens
 
-    def tokens(self, worker: int, model: str, count: int, gap: float) -> None:
+    def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
         # The hottest call of all: histogram updates are inlined (a method call costs as much as the
-        # update itself).
+        # update itself), and the engine reports a pass's equal emissions in one call (``sequences``).
         s = self.series.get((model, worker)) or self._add(model, worker)
         h = s.itl
-        h.counts[bisect_left(h.keys, gap)] += 1
-        h.sum += gap
+        h.counts[bisect_left(h.keys, gap)] += sequences
+        h.sum += gap * sequences
+        tokens = count * sequences
         if count > 1:  # the others came 0 s after it: the first bucket, nothing added to the sum
-            h.counts[0] += count - 1
-        s.generation_tokens += count
+            h.counts[0] += tokens - sequences
+        s.generation_tokens += tokens
         # Dynamo's frontend spreads a response's gap evenly over its tokens
         per_token = gap / count
         m = s.model
         h = m.itl
-        h.counts[bisect_left(h.keys, per_token)] += count
-        h.sum += gap
-        m.output_tokens_total += count
-        m.itl_window.append(per_token)
+        h.counts[bisect_left(h.keys, per_token)] += tokens
+        h.sum += gap * sequences
+        m.output_tokens_total += tokens
+        if sequences == 1:
+            m.itl_window.append(per_token)
+        else:
+            m.itl_window.extend([per_token] * min(sequences, m.itl_window.maxlen or sequences))
         s.last.itl = per_token
 
     def step(self, worker: int, tokens: int, duration: float) -> None:
