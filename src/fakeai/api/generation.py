@@ -260,6 +260,18 @@ class Run:
             self.behind = False
             return news
         streams = self.streams
+        if len(pending) == 1:  # the commonest stream, one choice: the loop below, unrolled
+            index = pending[0]
+            stream = streams[index]
+            start = stream.taken
+            new = stream.take(STEP_TOKENS)
+            self.behind = left = stream.generated - start - new > 0
+            finished = not left and stream.finished
+            if new or finished:
+                news.append((index, start, start + new, finished))
+                if finished:
+                    self.pending = []
+            return news
         limit = STEP_TOKENS // len(pending) or 1
         done = behind = False
         for index in pending:
