@@ -47,4 +47,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache bench/.venv-original bench/results
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache bench/.venv-original bench/.aimock bench/.baseline bench/results

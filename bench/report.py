@@ -120,9 +120,10 @@ def _requests_rows(section: dict[str, Any] | None) -> list[tuple[str, ...]]:
         ok = ratio >= TARGET_RPS_RATIO if target else None
         runs = " ".join(_num(run["rps"]) for run in row["runs"])
         errors = f"; {row['errors']} ERRORS" if row["errors"] else ""
-        peer = section.get("aimock", {}).get("rps")
-        if name == "fakeai granian" and peer:
-            errors += f"; {row['rps'] / peer:.2f}x aimock"
+        if name == "fakeai granian":  # against the peer, and an earlier commit's code (``--baseline``)
+            for other, other_row in section.items():
+                if (other == "aimock" or other.startswith("baseline @")) and other_row.get("rps"):
+                    errors += f"; {row['rps'] / other_row['rps']:.2f}x {other}"
         rows.append(
             (measure, name, _num(row["rps"]), f"{ratio:.2f}x", target, _verdict(ok), f"runs {runs}{errors}")
         )

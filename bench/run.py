@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from bench import report
@@ -31,6 +32,7 @@ from bench.servers import (
     Unavailable,
     aimock,
     ensure_aimock,
+    ensure_baseline,
     ensure_original,
     fakeai,
     limit,
@@ -82,10 +84,24 @@ class Context:
     wrk: str | None = None
     wrk_missing: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: ``--baseline REV``: (row name, its ``src``) of an earlier commit, run beside FakeAI (or why not).
+    baseline: tuple[str, Path | Unavailable] | None = None
 
 
 def fakeai_fast(kind: str, workers: int = 1) -> list[str]:
     return fakeai(kind, "--ttft-ms=0", "--itl-ms=0", workers=workers)
+
+
+def with_baseline(
+    ctx: Context, configs: dict[str, Any], argv: list[str], env: dict[str, dict[str, str]]
+) -> None:
+    """Add the ``--baseline`` row, if asked for: FakeAI's ``argv`` on the earlier commit's code."""
+    if ctx.baseline is None:
+        return
+    name, src = ctx.baseline
+    configs[name] = src if isinstance(src, Unavailable) else argv
+    if not isinstance(src, Unavailable):
+        env[name] = {"PYTHONPATH": str(src)}
 
 
 def start_all(ctx: Context, configs: dict[str, list[str] | Unavailable], **kw: Any) -> dict[str, Any]:
@@ -148,7 +164,9 @@ def section_requests(ctx: Context) -> dict[str, Any]:
     except Unavailable as error:
         configs["aimock"] = error
     configs.update({f"fakeai {kind}": fakeai_fast(kind) for kind in FAKEAI_KINDS})
-    return _wrk_rounds(ctx, start_all(ctx, configs), ctx.load_cpu)
+    env: dict[str, dict[str, str]] = {}
+    with_baseline(ctx, configs, fakeai_fast("granian"), env)
+    return _wrk_rounds(ctx, start_all(ctx, configs, env=env), ctx.load_cpu)
 
 
 def section_workers(ctx: Context) -> dict[str, Any]:
@@ -211,10 +229,8 @@ def _wrk_rounds(
 def section_streams(ctx: Context) -> dict[str, Any]:
     """The concurrent-streams sweep at the configured TTFT/ITL, FakeAI and the limit interleaved."""
     plan = ctx.plan
-    configs = {
-        "limit": limit(),
-        "fakeai granian": fakeai("granian", f"--ttft-ms={plan.ttft_ms}", f"--itl-ms={plan.itl_ms}"),
-    }
+    paced = fakeai("granian", f"--ttft-ms={plan.ttft_ms}", f"--itl-ms={plan.itl_ms}")
+    configs: dict[str, Any] = {"limit": limit(), "fakeai granian": paced}
     # One timer per ITL for all streams, as an engine steps its batch (see bench/limit.py).
     env = {
         "limit": {
@@ -223,6 +239,7 @@ def section_streams(ctx: Context) -> dict[str, Any]:
             "LIMIT_ITL_MS": str(plan.itl_ms),
         }
     }
+    with_baseline(ctx, configs, paced, env)
     servers = start_all(ctx, configs, env=env)
     rows: dict[str, dict[str, Any]] = {}
     try:
@@ -360,6 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
     parser.add_argument("--rounds", type=int, help="interleaved rounds of each wrk configuration")
     parser.add_argument("--update-docs", action="store_true", help="copy the streams plot to docs/")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run FakeAI at commit REV in the requests and streams sections (same run, same venv)",
+    )
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     if unknown := set(sections) - set(SECTIONS):
@@ -368,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds:
         plan = replace(plan, rounds=args.rounds)
     ctx = _context(plan)
+    if args.baseline:
+        try:
+            src: Path | Unavailable = ensure_baseline(args.baseline, BENCH / ".baseline")
+        except Unavailable as error:
+            src = error
+        ctx.baseline = (f"baseline @{args.baseline}", src)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # through the finally below: servers stop
     results: dict[str, Any] = {"meta": _meta(ctx, args, sections), "sections": {}}
     started = time.perf_counter()

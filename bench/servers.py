@@ -260,6 +260,30 @@ def original(venv: Path) -> list[str]:
     ]
 
 
+def ensure_baseline(rev: str, under: Path) -> Path:
+    """The ``src`` of commit ``rev`` of this repository, exported once under ``under/<sha>``: a baseline
+    FakeAI row runs this checkout's venv with it first on ``PYTHONPATH``, so the two share every
+    dependency and differ only in FakeAI's code. Unavailable outside a git checkout or for an unknown rev."""
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as error:
+        raise Unavailable(f"no commit {rev!r} here: {error}") from error
+    target = under / sha[:12]
+    if not (target / ".exported").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", sha, "src"],
+            capture_output=True, check=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True, timeout=120)
+        (target / ".exported").touch()
+    return target / "src"
+
+
 def ensure_original(venv: Path) -> Path:
     """The original FakeAI from PyPI in its own venv, created once and reused; Unavailable if offline."""
     stamp = venv / ".installed-stamp"

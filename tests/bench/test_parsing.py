@@ -116,3 +116,34 @@ def test_burst_and_many_streams_rows_judge_their_targets() -> None:
         ("fakeai granian", "0.67x", "FAIL"),
     ]
     assert [row[5] for row in rows if row[0].startswith("1000")] == ["ok", "ok", "ok"]
+
+
+def test_requests_rows_give_fakeai_against_the_peer_and_a_baseline_commit() -> None:
+    from bench.report import _requests_rows
+
+    def row(rps: float) -> dict[str, object]:
+        return {"rps": rps, "errors": 0, "runs": [{"rps": rps}]}
+
+    section = {
+        "limit": row(30_000),
+        "aimock": row(6_000),
+        "fakeai granian": row(12_000),
+        "baseline @HEAD~3": row(10_000),
+    }
+    rows = {r[1]: r for r in _requests_rows(section)}
+    assert rows["fakeai granian"][3:6] == ("0.40x", ">= 0.5x", "FAIL")
+    assert rows["fakeai granian"][6].endswith("; 2.00x aimock; 1.20x baseline @HEAD~3")
+    assert rows["baseline @HEAD~3"][4:6] == ("", "-")  # a reference row: no target of its own
+
+
+def test_a_baseline_is_the_src_of_that_commit_and_an_unknown_rev_says_so(tmp_path) -> None:
+    from bench.servers import Unavailable, ensure_baseline
+
+    try:
+        src = ensure_baseline("HEAD", tmp_path)
+    except Unavailable as error:  # an exported tree, not a git checkout
+        pytest.skip(f"not a git checkout: {error}")
+    assert (src / "fakeai" / "__init__.py").is_file() and not (src.parent / "tests").exists()
+    assert ensure_baseline("HEAD", tmp_path) == src  # exported once
+    with pytest.raises(Unavailable, match="no commit"):
+        ensure_baseline("no-such-rev", tmp_path)
