@@ -1,8 +1,9 @@
 """In-process CPU cost of the generation path, without HTTP: µs per request and per streamed token.
 
-Builds the app with ``create_app`` and drives it on one event loop, either through the chat service
-directly (``service``) or through the ASGI app with a hand-rolled ASGI call (``asgi``: Starlette routing,
-middleware and body decoding included, no HTTP parsing). Cases:
+Builds the app with ``create_app`` and drives it on one event loop: through the chat service directly
+(``service``), through the ASGI app with a hand-rolled ASGI call (``asgi``: Starlette routing, middleware
+and body decoding included, no HTTP parsing), or through the default server's RSGI front (``rsgi``,
+bench/rsgi.py: its streams pushed from the engine's wake-ups, as on Granian). Cases:
 
 - ``chat``: non-streaming chat completions of 16 output tokens (``--chat-tokens``), zero TTFT/ITL on the
   loop clock; ``--concurrency`` requests in flight at a time. Reports process CPU µs per request.
@@ -10,7 +11,7 @@ middleware and body decoding included, no HTTP parsing). Cases:
   the ITL, so the loop never idles: reports CPU µs per streamed token (setup of the streams excluded), of
   which inside the engine's timer, and per stream set-up.
 
-    python -m bench.inprocess chat --via asgi --requests 20000
+    python -m bench.inprocess chat --via rsgi --requests 20000
     python -m bench.inprocess stream --via service --streams 200 --tokens 100 --profile cprofile
 """
 
@@ -29,6 +30,7 @@ from bench.asgi import post
 from fakeai.api.generation import step_events
 from fakeai.app import create_app
 from fakeai.engine.clock import VirtualClock
+from fakeai.server.runner import tune_interpreter
 from fakeai.settings import Settings
 
 MODEL = "gpt-4o-mini"
@@ -57,6 +59,11 @@ class Driver:
         self._ids = iter(range(1 << 62))
         # Load the vocabulary now (the app's lifespan would, in a thread): never inside a measurement.
         self.state.prose.get(self.state.catalog.resolve(MODEL).tokenizer)
+        if via == "rsgi":
+            from bench.rsgi import Front
+
+            self._front = Front(app)
+            self._headers = {name.decode(): value.decode() for name, value in self.extra_headers}
         if via == "service":
             from fakeai.api.chat.protocol import ChatCompletionRequest
             from fakeai.api.chat.service import ChatService
@@ -68,6 +75,8 @@ class Driver:
     async def call(self, raw: bytes) -> int:
         if self.via == "asgi":
             return await self._asgi(raw)
+        if self.via == "rsgi":
+            return (await self._front.post("/v1/chat/completions", raw, self._headers))[1]
         import msgspec
 
         request = self._decode(raw)
@@ -109,6 +118,7 @@ async def bench_chat(args: argparse.Namespace) -> dict[str, float]:
     for _ in range(200):  # warm-up: tokenizer load, caches, series creation
         await driver.call(raw)
     gc.collect()
+    tune_interpreter()  # the collector as a server worker runs it
     started = time.process_time()
     remaining = args.requests
     while remaining:
@@ -147,6 +157,7 @@ async def bench_stream(args: argparse.Namespace) -> dict[str, float]:
 
     await run(20)  # warm-up
     gc.collect()
+    tune_interpreter()
     setup, streaming, engine = await run(args.streams)
     tokens = args.streams * args.tokens
     return {
@@ -156,12 +167,21 @@ async def bench_stream(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+def _run(coroutine: Any) -> Any:
+    """On uvloop, as the server's workers run (the default asyncio loop costs several us more per task)."""
+    try:
+        import uvloop
+    except ImportError:  # not on this platform: the stdlib loop
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("case", choices=("chat", "stream"))
-    parser.add_argument("--via", choices=("service", "asgi"), default="service")
+    parser.add_argument("--via", choices=("service", "asgi", "rsgi"), default="service")
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--chat-tokens", type=int, default=16, help="output tokens of each chat request")
@@ -178,17 +198,17 @@ def main() -> None:
     if args.profile == "cprofile":
         profiler = cProfile.Profile()
         profiler.enable()
-        result = asyncio.run(case(args))
+        result = _run(case(args))
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
     elif args.profile == "pyinstrument":
         from pyinstrument import Profiler
 
         with Profiler(interval=0.0002) as profiler:
-            result = asyncio.run(case(args))
+            result = _run(case(args))
         print(profiler.output_text(unicode=True, color=False, show_all=False))
     else:
-        result = asyncio.run(case(args))
+        result = _run(case(args))
     print(json.dumps({"case": args.case, "via": args.via, **{k: round(v, 2) for k, v in result.items()}}))
 
 

@@ -63,7 +63,7 @@ def app_from_environment() -> ASGIApp:
     configure_logging(settings.log_level)
     log.debug("worker %d settings: %s", os.getpid(), settings.model_dump_json())
     app = create_app(settings, peers=Peers.from_environment())
-    _tune_interpreter()
+    tune_interpreter()
     return app
 
 
@@ -73,9 +73,10 @@ GC_YOUNG_THRESHOLD = 50_000
 SWITCH_INTERVAL_S = 0.0005
 
 
-def _tune_interpreter() -> None:
-    """Set the worker's interpreter for serving. Only the server's own processes do this: an app embedded
-    with ``create_app`` leaves its host's interpreter alone.
+def tune_interpreter() -> None:
+    """Set the worker's interpreter for serving. Only the server's own processes do this (and the
+    in-process benches, to measure what a worker runs): an app embedded with ``create_app`` leaves its
+    host's interpreter alone.
 
     - The collector: what the app built at start-up is frozen (never traversed again), and young
       collections wait for 50,000 allocations instead of 700. Each open stream keeps a few dozen objects
