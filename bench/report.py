@@ -307,13 +307,26 @@ def _workers_rows(section: dict[str, Any] | None) -> list[tuple[str, ...]]:
             rows.append(_unavailable(measure, name, row))
             continue
         runs = " ".join(_num(run["rps"]) for run in row["runs"])
-        rows.append((measure, name, _num(row["rps"]), "", "", "", f"runs {runs}"))
+        cpu = _cpu_per_request(row)
+        cpu_note = f"; {cpu:.0f} us CPU per request" if cpu else ""
+        rows.append((measure, name, _num(row["rps"]), "", "", "", f"runs {runs}{cpu_note}"))
     one, two = section.get("fakeai --workers 1", {}), section.get("fakeai --workers 2", {})
     if "rps" in one and "rps" in two:
         scale = two["rps"] / one["rps"]
         detail = "2 cores shared with wrk: about 1.5x is the most to expect here"
         rows.append(("", "scaling 2 vs 1", f"{scale:.2f}x", "", "near-linear", "", detail))
+    cpu_one, cpu_two = _cpu_per_request(one), _cpu_per_request(two)
+    if cpu_one and cpu_two:
+        # Requests per CPU-second, 2 workers against 1: at 1.00x two workers on two free cores serve twice.
+        detail = "requests per CPU-second; 1.00x: N workers on N free cores serve N times as much"
+        rows.append(("", "efficiency 2 vs 1", f"{cpu_one / cpu_two:.2f}x", "", "", "", detail))
     return rows
+
+
+def _cpu_per_request(row: dict[str, Any]) -> float | None:
+    """Median server CPU us per request over a row's runs (older results have none)."""
+    values = [run["cpu_us_per_request"] for run in row.get("runs", []) if run.get("cpu_us_per_request")]
+    return _median(values) if values else None
 
 
 def _sweep(section: dict[str, Any], plan: Any) -> str:

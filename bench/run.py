@@ -212,9 +212,11 @@ def _wrk_rounds(
         live = {name: s for name, s in servers.items() if "runs" in rows.get(name, {})}
         for _ in range(ctx.plan.rounds):
             for name, server in live.items():
-                rows[name]["runs"].append(
-                    run_wrk(ctx.wrk, server.port, ctx.plan.wrk_s, wrk_cpus, threads=threads)
-                )
+                cpu = server.cpu_s()
+                run = run_wrk(ctx.wrk, server.port, ctx.plan.wrk_s, wrk_cpus, threads=threads)
+                # The server tree's CPU per request: what N workers cost each other, whatever the cores.
+                run["cpu_us_per_request"] = (server.cpu_s() - cpu) / max(run["requests"], 1) * 1e6
+                rows[name]["runs"].append(run)
         for name, server in live.items():
             rows[name]["rps"] = statistics.median(run["rps"] for run in rows[name]["runs"])
             rows[name]["errors"] = sum(run["errors"] for run in rows[name]["runs"])

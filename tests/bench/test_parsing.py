@@ -147,3 +147,29 @@ def test_a_baseline_is_the_src_of_that_commit_and_an_unknown_rev_says_so(tmp_pat
     assert ensure_baseline("HEAD", tmp_path) == src  # exported once
     with pytest.raises(Unavailable, match="no commit"):
         ensure_baseline("no-such-rev", tmp_path)
+
+
+def test_workers_rows_give_scaling_and_cpu_efficiency() -> None:
+    from bench.report import _workers_rows
+
+    def row(rps: float, cpu_us: float | None) -> dict[str, object]:
+        run: dict[str, object] = {"rps": rps}
+        if cpu_us is not None:
+            run["cpu_us_per_request"] = cpu_us
+        return {"rps": rps, "runs": [run]}
+
+    rows = {
+        r[1]: r
+        for r in _workers_rows(
+            {"fakeai --workers 1": row(8000, 100.0), "fakeai --workers 2": row(12000, 110.0)}
+        )
+    }
+    assert rows["scaling 2 vs 1"][2] == "1.50x"
+    assert rows["efficiency 2 vs 1"][2] == "0.91x"
+    assert rows["fakeai --workers 2"][6].endswith("; 110 us CPU per request")
+    # Results from before the CPU was recorded: no efficiency row.
+    old = {
+        r[1]
+        for r in _workers_rows({"fakeai --workers 1": row(8000, None), "fakeai --workers 2": row(1, None)})
+    }
+    assert "efficiency 2 vs 1" not in old
