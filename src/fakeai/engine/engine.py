@@ -107,8 +107,7 @@ class Worker:
         sched = self.scheduler
         if sched.running or sched.waiting or sched.background or self._pacing:
             return False
-        request = seq.request
-        output = request.output_tokens
+        output = seq.request.output_tokens
         prompt = seq.prompt_tokens
         # The prompt's blocks and then its output's, as admission and growing would take them.
         allocated = self.kv.allocate(seq.hashes, prompt, output)
@@ -119,19 +118,10 @@ class Worker:
         sched.prefix_queries += prompt
         sched.prefix_hits += cached
         seq.cached_tokens = cached
-        seq.queued = seq.scheduled = seq.first_token_time = now
-        observer, model = self.observer, request.model
-        if request.prefill_only:
-            observer.first_token(self.index, model, now - seq.arrival, prompt, cached, 0)
-        else:
-            observer.first_token(self.index, model, now - seq.arrival, prompt, cached)
-            if output > 1:
-                observer.tokens(self.index, model, output - 1, 0.0)
-            seq.generated = output
-            seq.last_token_time = now
+        seq.queued = seq.scheduled = now
         seq.status = ARRIVING  # in no queue or batch: ``_finish`` only frees its blocks
-        self._finish(seq, now)
-        observer.step(self.index, output, 0.0)
+        self._emit(seq, output, now)  # every token at once, then the finish, as the pass would
+        self.observer.step(self.index, output, 0.0)
         return True
 
     def _enqueue(self, seq: Sequence) -> None:
