@@ -113,3 +113,28 @@ async def test_a_waiting_pull_stream_ends_when_the_client_disconnects() -> None:
     proto.gone.set()
     await asyncio.wait_for(serving, 5)
     assert proto.transport.sent == [b"data: 0\n\n"] and closed == [True]
+
+
+async def test_a_non_streaming_client_that_goes_first_gets_499_and_what_was_generated_is_billed() -> None:
+    app: Starlette = create_app(Settings(ttft_ms=0, itl_ms=20))
+    body = (
+        b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],'
+        b'"max_tokens":200,"ignore_eos":true}'
+    )
+
+    class Chat(Scope):
+        path = "/v1/chat/completions"
+        headers = Headers({"content-length": str(len(body)), "content-type": "application/json"})
+
+    class ChatProto(Proto):
+        async def __call__(self) -> bytes:
+            return body
+
+    proto = ChatProto()
+    served = asyncio.ensure_future(RSGIFront(app).__rsgi__(Chat(), proto))
+    await asyncio.sleep(0.2)  # past the front's wait before it watches the connection (WATCH_AFTER_S)
+    proto.gone.set()
+    await asyncio.wait_for(served, 5)
+    assert proto.response is not None and proto.response[0] == 499
+    [(_, line)] = list(app.state.fakeai.usage.lines("completions"))
+    assert line["num_model_requests"] == 1 and 0 < line["output_tokens"] < 200

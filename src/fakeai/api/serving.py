@@ -140,8 +140,8 @@ async def serve_generation(
         drain.untrack(generation.run)
     answer.headers = headers
     outcome(answer.status)
-    if answer.status == 200:
-        bill(state, exchange.identity, model, generation)
+    # A 200, or a 499 (the client went first): what was generated is billed either way, as for a stream.
+    bill(state, exchange.identity, model, generation)
     return answer
 
 
