@@ -10,6 +10,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from fakeai import Settings, create_app
+from fakeai.engine.clock import VirtualClock
 from fakeai.server.exchange import Endpoint, EventStream, Exchange, Reply
 from fakeai.server.rsgi import RSGIFront
 
@@ -116,7 +117,8 @@ async def test_a_waiting_pull_stream_ends_when_the_client_disconnects() -> None:
 
 
 async def test_a_non_streaming_client_that_goes_first_gets_499_and_what_was_generated_is_billed() -> None:
-    app: Starlette = create_app(Settings(ttft_ms=0, itl_ms=20))
+    clock = VirtualClock()  # the engine's tokens advance only when the test says so
+    app: Starlette = create_app(Settings(ttft_ms=0, itl_ms=20), clock=clock)
     body = (
         b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],'
         b'"max_tokens":200,"ignore_eos":true}'
@@ -132,7 +134,8 @@ async def test_a_non_streaming_client_that_goes_first_gets_499_and_what_was_gene
 
     proto = ChatProto()
     served = asyncio.ensure_future(RSGIFront(app).__rsgi__(Chat(), proto))
-    await asyncio.sleep(0.2)  # past the front's wait before it watches the connection (WATCH_AFTER_S)
+    await asyncio.sleep(0.1)  # real time: past the front's wait before it watches the connection
+    clock.advance(0.1)  # five more tokens of the 200
     proto.gone.set()
     await asyncio.wait_for(served, 5)
     assert proto.response is not None and proto.response[0] == 499
