@@ -1,16 +1,22 @@
 """The per-app ``EngineObserver``: histograms and per-model counters fed by the engine's events, plus the
 one hook the API layer calls per request outcome.
 
-Cost matters: ``tokens()`` runs once per sequence per engine step (up to ~100k calls/s), so it does one
-dict lookup and a few list increments, and never allocates on a known series. Gauges are not kept here:
-the renderers read them from ``WorkerSnapshot`` at scrape time.
+Cost matters: ``tokens()`` runs once per run of equal emissions per engine step (up to ~100k calls/s), so
+it does one dict lookup and a few list increments; the once-per-sequence events are appended and folded in
+batches (``Recorder.fold``). Gauges are not kept here: the renderers read them from ``WorkerSnapshot`` at
+scrape time.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import TypeVar
+
+import numpy as np
 
 from fakeai.engine.observer import FinishedRequest
 from fakeai.metrics import histogram as buckets
@@ -104,33 +110,50 @@ class Recorder:
 
     ``max_model_len`` sets the 1-2-5 buckets of the token histograms, as vLLM builds them from its
     ``max_model_len``; ``window`` is how many recent observations per model the JSON percentiles use.
+
+    The per-sequence events (``first_token``, ``finished``) are observed in batches: each is appended as
+    it comes, and every ``FOLD_AT`` events, or when anything reads ``series``, ``models``, ``workers`` or
+    ``iterations``, they are folded into the histograms with numpy, one ``searchsorted`` per histogram
+    per batch: 1.3 instead of 2.3 us per finished sequence, 0.6 instead of 0.9 per first token
+    (docs/performance.md). ``tokens`` and ``step`` observe at once: one call per run of equal emissions
+    costs less inline than an append and its share of a fold.
     """
+
+    #: Events kept before a fold: bounds the pending memory and the pause one fold costs (well under 1 ms).
+    FOLD_AT = 1024
 
     def __init__(self, max_model_len: int = 131072, window: int = 2048) -> None:
         self._token_buckets = buckets.build_1_2_5_buckets(max_model_len)
         self._window = window
-        self.series: dict[tuple[str, int], Series] = {}
-        self.models: dict[str, ModelSeries] = {}
-        self.workers: dict[int, WorkerLast] = {}
-        self.iterations: dict[int, Histogram] = {}  # tokens per engine step, per worker
+        self._series: dict[tuple[str, int], Series] = {}
+        self._models: dict[str, ModelSeries] = {}
+        self._workers: dict[int, WorkerLast] = {}
+        self._iterations: dict[int, Histogram] = {}  # tokens per engine step, per worker
         self._outcomes: dict[tuple[str, str, bool, str], int] = {}  # (model, endpoint, stream, error_type)
+        # Events not yet folded, in arrival order (see fold).
+        self._firsts: list[tuple[int, str, float, int, int, int]] = []
+        self._done: list[FinishedRequest] = []
+        self._pending = 0
 
     def reset(self) -> None:
         """Forget every count and observation (the control API's reset between tests)."""
-        self.series.clear()
-        self.models.clear()
-        self.workers.clear()
-        self.iterations.clear()
+        for events in (self._firsts, self._done):
+            events.clear()
+        self._pending = 0
+        self._series.clear()
+        self._models.clear()
+        self._workers.clear()
+        self._iterations.clear()
         self._outcomes.clear()
 
     def _add(self, model: str, worker: int) -> Series:
-        per_model = self.models.get(model)
+        per_model = self._models.get(model)
         if per_model is None:
-            per_model = self.models[model] = ModelSeries(self._window)
-        last = self.workers.get(worker)
+            per_model = self._models[model] = ModelSeries(self._window)
+        last = self._workers.get(worker)
         if last is None:
-            last = self.workers[worker] = WorkerLast()
-        series = self.series[model, worker] = Series(per_model, last, self._token_buckets)
+            last = self._workers[worker] = WorkerLast()
+        series = self._series[model, worker] = Series(per_model, last, self._token_buckets)
         return series
 
     # --- EngineObserver -------------------------------------------------------------------------------
@@ -138,37 +161,15 @@ class Recorder:
     def first_token(
         self, worker: int, model: str, ttft: float, prompt_tokens: int, cached_tokens: int, emitted: int = 1
     ) -> None:
-        # Observations are inlined here and in finished(): a method call costs as much as the update.
-        s = self.series.get((model, worker)) or self._add(model, worker)
-        h = s.ttft
-        h.counts[bisect_left(h.keys, ttft)] += 1
-        h.sum += ttft
-        s.prompt_tokens += prompt_tokens
-        s.generation_tokens += emitted  # the first token itself (later ones arrive through tokens())
-        # Queries and hits per model, as vLLM counts them (tokens looked up / found at admission): the
-        # snapshot has them only per worker, and a worker here serves many models.
-        s.prefix_queries += prompt_tokens
-        s.prefix_hits += cached_tokens
-        m = s.model
-        h = m.ttft
-        h.counts[bisect_left(h.keys, ttft)] += 1
-        h.sum += ttft
-        # Dynamo observes ISL and cached tokens at the first token
-        h = m.input_tokens
-        h.counts[bisect_left(h.keys, prompt_tokens)] += 1
-        h.sum += prompt_tokens
-        h = m.cached
-        h.counts[bisect_left(h.keys, cached_tokens)] += 1
-        h.sum += cached_tokens
-        m.output_tokens_total += emitted
-        m.ttft_window.append(ttft)
-        last = s.last
-        last.ttft, last.input_tokens = ttft, prompt_tokens
+        self._firsts.append((worker, model, ttft, prompt_tokens, cached_tokens, emitted))
+        self._pending += 1
+        if self._pending >= self.FOLD_AT:
+            self.fold()
 
     def tokens(self, worker: int, model: str, count: int, gap: float, sequences: int = 1) -> None:
         # The hottest call of all: histogram updates are inlined (a method call costs as much as the
         # update itself), and the engine reports a pass's equal emissions in one call (``sequences``).
-        s = self.series.get((model, worker)) or self._add(model, worker)
+        s = self._series.get((model, worker)) or self._add(model, worker)
         h = s.itl
         h.counts[bisect_left(h.keys, gap)] += sequences
         h.sum += gap * sequences
@@ -190,73 +191,112 @@ class Recorder:
         s.last.itl = per_token
 
     def step(self, worker: int, tokens: int, duration: float) -> None:
-        iterations = self.iterations.get(worker)
+        iterations = self._iterations.get(worker)
         if iterations is None:
-            iterations = self.iterations[worker] = Histogram(buckets.VLLM_ITERATION_TOKENS)
+            iterations = self._iterations[worker] = Histogram(buckets.VLLM_ITERATION_TOKENS)
         iterations.observe(tokens)
 
     def finished(self, record: FinishedRequest) -> None:
-        model, worker = record.model, record.worker
-        s = self.series.get((model, worker)) or self._add(model, worker)
-        m = s.model
-        finish, output = record.finish, record.output_tokens
-        e2e = finish - record.arrival
-        finished = s.finished
-        finished[record.finish_reason] = finished.get(record.finish_reason, 0) + 1
-        s.preemptions += record.preemptions
-        h = s.e2e
-        h.counts[bisect_left(h.keys, e2e)] += 1
-        h.sum += e2e
-        h = s.prompt_tokens_hist
-        h.counts[bisect_left(h.keys, record.prompt_tokens)] += 1
-        h.sum += record.prompt_tokens
-        # Generation tokens and their max per request are the same value on the same buckets (per
-        # sequence: the record has no parent id): one bisect for both.
-        h = s.generation_tokens_hist
-        index = bisect_left(h.keys, output)
-        h.counts[index] += 1
-        h.sum += output
-        h = s.max_generation_tokens
-        h.counts[index] += 1
-        h.sum += output
-        h = s.max_tokens
-        h.counts[bisect_left(h.keys, record.max_tokens)] += 1
-        h.sum += record.max_tokens
-        h = s.n
-        h.counts[bisect_left(h.keys, record.n)] += 1
-        h.sum += record.n
-        h = m.duration
-        h.counts[bisect_left(h.keys, e2e)] += 1
-        h.sum += e2e
-        h = m.output_tokens
-        h.counts[bisect_left(h.keys, output)] += 1
-        h.sum += output
-        m.e2e_window.append(e2e)
-        scheduled, first_token = record.scheduled, record.first_token
-        if scheduled is not None:
-            queue = scheduled - record.queued
-            h = s.queue
-            h.counts[bisect_left(h.keys, queue)] += 1
-            h.sum += queue
-            inference = finish - scheduled
-            h = s.inference
-            h.counts[bisect_left(h.keys, inference)] += 1
-            h.sum += inference
-            m.queue_window.append(queue)
-            if first_token is not None:
-                prefill = first_token - scheduled
-                h = s.prefill
-                h.counts[bisect_left(h.keys, prefill)] += 1
-                h.sum += prefill
-        if first_token is not None:
-            decode = finish - first_token
-            h = s.decode
-            h.counts[bisect_left(h.keys, decode)] += 1
-            h.sum += decode
-            tpot = decode / (output - 1) if output > 1 else 0.0
-            h = s.tpot
-            h.counts[bisect_left(h.keys, tpot)] += 1
-            h.sum += tpot
+        self._done.append(record)
+        self._pending += 1
+        if self._pending >= self.FOLD_AT:
+            self.fold()
+
+    # --- folding --------------------------------------------------------------------------------------
+
+    def fold(self) -> None:
+        """Observe every pending event. Readers get this through the properties below."""
+        if not self._pending:
+            return
+        self._pending = 0
+        firsts, done = self._firsts, self._done
+        self._firsts, self._done = [], []
+        if firsts:
+            self._fold_firsts(firsts)
+        if done:
+            self._fold_done(done)
+
+    def _series_of(self, model: str, worker: int) -> Series:
+        return self._series.get((model, worker)) or self._add(model, worker)
+
+    def _fold_firsts(self, events: list[tuple[int, str, float, int, int, int]]) -> None:
+        for (model, worker), group in _by(events, lambda e: (e[1], e[0])).items():
+            s = self._series_of(model, worker)
+            m = s.model
+            columns = list(zip(*group, strict=True))  # by column: faster to convert than rows
+            ttft, prompt, cached = (np.array(column, dtype=float) for column in columns[2:5])
+            prompt_total, emitted_total = sum(columns[3]), sum(columns[5])
+            s.ttft.add(ttft)
+            s.prompt_tokens += prompt_total
+            s.generation_tokens += emitted_total  # the first tokens (later ones arrive through tokens())
+            # Queries and hits per model, as vLLM counts them (tokens looked up / found at admission):
+            # the snapshot has them only per worker, and a worker here serves many models.
+            s.prefix_queries += prompt_total
+            s.prefix_hits += sum(columns[4])
+            m.ttft.add(ttft)
+            m.input_tokens.add(prompt)  # Dynamo observes ISL and cached tokens at the first token
+            m.cached.add(cached)
+            m.output_tokens_total += emitted_total
+            m.ttft_window.extend(ttft.tolist())
+        for worker, _, ttft, prompt, _, _ in {e[0]: e for e in events}.values():  # each worker's last
+            last = self._workers[worker]
+            last.ttft, last.input_tokens = ttft, prompt
+
+    def _fold_done(self, records: list[FinishedRequest]) -> None:
+        for (model, worker), group in _by(records, lambda r: (r.model, r.worker)).items():
+            s = self._series_of(model, worker)
+            m = s.model
+            # None (not scheduled, no token: aborted early) becomes NaN
+            arrival, queued, scheduled, first_token, finish, prompt, output, max_tokens, n = np.array(
+                [_STAMPS(r) for r in group], dtype=float
+            ).T
+            for record in group:
+                s.finished[record.finish_reason] = s.finished.get(record.finish_reason, 0) + 1
+                s.preemptions += record.preemptions
+            e2e = finish - arrival
+            s.e2e.add(e2e)
+            s.prompt_tokens_hist.add(prompt)
+            s.generation_tokens_hist.add(output)  # per sequence: the record has no parent id
+            s.max_generation_tokens.add(output)
+            s.max_tokens.add(max_tokens)
+            s.n.add(n)
+            m.duration.add(e2e)
+            m.output_tokens.add(output)
+            m.e2e_window.extend(e2e.tolist())
+            ran = ~np.isnan(scheduled)
+            queue = (scheduled - queued)[ran]
+            s.queue.add(queue)
+            s.inference.add((finish - scheduled)[ran])
+            m.queue_window.extend(queue.tolist())
+            s.prefill.add((first_token - scheduled)[ran & ~np.isnan(first_token)])
+            emitted = ~np.isnan(first_token)
+            decode, output = (finish - first_token)[emitted], output[emitted]
+            s.decode.add(decode)
+            s.tpot.add(np.divide(decode, output - 1, out=np.zeros_like(decode), where=output > 1))
+
+    # --- reading: every reader folds first --------------------------------------------------------------
+
+    @property
+    def series(self) -> dict[tuple[str, int], Series]:
+        """One ``Series`` per (model, worker) seen."""
+        self.fold()
+        return self._series
+
+    @property
+    def models(self) -> dict[str, ModelSeries]:
+        self.fold()
+        return self._models
+
+    @property
+    def workers(self) -> dict[int, WorkerLast]:
+        self.fold()
+        return self._workers
+
+    @property
+    def iterations(self) -> dict[int, Histogram]:
+        """Tokens per engine step, per worker."""
+        self.fold()
+        return self._iterations
 
     # --- the API layer's hook -------------------------------------------------------------------------
 
@@ -285,7 +325,37 @@ class Recorder:
 
     def series_for(self, model: str, worker: int) -> Series:
         """The series of ``(model, worker)``, created empty (all zero) if it has seen no event yet."""
-        return self.series.get((model, worker)) or self._add(model, worker)
+        self.fold()
+        return self._series_of(model, worker)
 
     def models_on(self, worker: int) -> set[str]:
         return {model for model, index in self.series if index == worker}
+
+
+_STAMPS = attrgetter(
+    "arrival",
+    "queued",
+    "scheduled",
+    "first_token",
+    "finish",
+    "prompt_tokens",
+    "output_tokens",
+    "max_tokens",
+    "n",
+)
+
+_T = TypeVar("_T")
+_K = TypeVar("_K")
+
+
+def _by(events: list[_T], key: Callable[[_T], _K]) -> dict[_K, list[_T]]:
+    """``events`` grouped by ``key``, each group in arrival order."""
+    groups: dict[_K, list[_T]] = {}
+    for event in events:
+        k = key(event)
+        group = groups.get(k)
+        if group is None:
+            groups[k] = [event]
+        else:
+            group.append(event)
+    return groups
