@@ -7,26 +7,30 @@ the step's tokens are emitted together and the next step is planned at once.
 
 Every timestamp (arrival, admission, first token, each token, finish) is stamped here on the injected
 clock; metrics and what the client sees come from the same stamps.
+
+``Worker`` keeps the seam (check, add, abort, snapshot) and the bookkeeping every latency model shares
+(emit, finish, the timer); the two step loops are its mixins: engine/pacing.py (per-sequence models) and
+engine/steps.py (batched models, vLLM's step loop).
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import random
-from dataclasses import dataclass
 
 from fakeai.engine.clock import Clock, TimerHandle
 from fakeai.engine.config import WorkerConfig, timer_grid
 from fakeai.engine.kv_cache import KVCache
-from fakeai.engine.latency import LatencyModel, SequenceLatency, StepLatency
+from fakeai.engine.latency import LatencyModel
 from fakeai.engine.observer import EngineObserver, FinishedRequest, GpuSpec, WorkerSnapshot
-from fakeai.engine.scheduler import ARRIVING, RUNNING, WAITING, Scheduler, Sequence
+from fakeai.engine.pacing import SequencePacing
+from fakeai.engine.scheduler import ARRIVING, WAITING, Scheduler, Sequence
+from fakeai.engine.steps import Step, StepLoop
 from fakeai.engine.types import EngineOverloaded, ExceedsKVCapacity
 
 
-class Worker:
+class Worker(SequencePacing, StepLoop):
     """Schedules and paces the sequences of one simulated engine. All methods run on the clock's loop."""
 
     def __init__(
@@ -57,7 +61,7 @@ class Worker:
         self._timer_due = float("inf")
         self._heap: list[tuple[float, int, int, Sequence]] = []  # (due, tie, epoch, seq): per-sequence
         self._tie = itertools.count()
-        self._step: _Step | None = None  # the step in flight: batched models
+        self._step: Step | None = None  # the step in flight: batched models
         self._pacing = False  # inside ``_pace``: admissions it triggers arm the timer, never recurse
         self._busy_seconds = 0.0
         self._busy_since: float | None = None
@@ -253,196 +257,3 @@ class Worker:
                 self._start_step()
         else:
             self._admit_sequences(self.clock.now())
-
-    # --- per-sequence latency models ------------------------------------------------------------------
-
-    def _admit_sequences(self, now: float) -> None:
-        sched = self.scheduler
-        latency: SequenceLatency = self.latency  # type: ignore[assignment]
-        while (seq := sched.admit_next(now)) is not None:
-            # The prefill delay counts from the request's arrival, as its TTFT does: the server's own
-            # work before the engine saw it (reading the body, tokenizing) is inside the configured TTFT,
-            # not added to it. Time spent waiting in the queue still adds.
-            head_start = seq.queued - seq.arrival
-            seq.due = now + max(0.0, latency.prefill_delay(seq.to_compute, self._rng) - head_start)
-            heapq.heappush(self._heap, (seq.due, next(self._tie), seq.epoch, seq))
-        self._mark_busy(now)
-        heap = self._heap
-        if heap:
-            if heap[0][0] <= now and not self._pacing:
-                # Due at once (a zero TTFT): emit now rather than on a timer at this same instant, which
-                # would cost a timer and a loop turn per request and stamp the same time a little later.
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._pace()
-            else:
-                self._arm(heap[0][0], self._pace)
-
-    def _pace(self) -> None:
-        """Emit every token due by now, for every sequence, then re-arm for the next due time."""
-        self._pacing = True
-        try:
-            self._pace_due()
-        finally:
-            self._pacing = False
-
-    def _pace_due(self) -> None:
-        self._disarm()
-        now = self.clock.now()
-        heap = self._heap
-        sched = self.scheduler
-        block_size = self.kv.block_size
-        itl = self._itl
-        emitted = 0
-        preemptions = sched.preemptions
-        horizon = now + self._grid * 1e-6  # what ``_arm`` rounded down onto this grid point is due too
-        # Later tokens (not a sequence's first or last) are observed in runs of equal (model, count, gap):
-        # the sequences of one pass mostly share them, so the metrics take one call per run, not per token.
-        run_model, run_count, run_gap, run_n = "", 0, 0.0, 0
-        while heap and heap[0][0] <= horizon:
-            _, _, epoch, seq = heapq.heappop(heap)
-            if seq.status != RUNNING or epoch != seq.epoch:
-                continue  # finished, aborted or preempted since this entry was pushed
-            # Catch up on every token whose due time has passed, so a late timer never slows the schedule.
-            remaining = seq.request.output_tokens - seq.generated
-            if itl is None:
-                count, due = self._catch_up(seq, horizon, remaining)
-            else:
-                # A constant ITL draws nothing: count the due tokens (the first is due, as it was popped),
-                # then make room for all of them at once. Growing by ``count`` tokens preempts exactly what
-                # growing one token at a time would have.
-                due = seq.due
-                if itl == 0.0:
-                    count = remaining
-                else:
-                    count = 1
-                    due += itl
-                    while due <= horizon and count < remaining:
-                        count += 1
-                        due += itl
-                if len(seq.blocks) * block_size < seq.prompt_tokens + seq.generated + count:
-                    count = sched.grow(seq, count)
-            seq.to_compute = 0
-            if count:
-                emitted += count
-                if seq.first_token_time is None or seq.generated + count >= seq.request.output_tokens:
-                    self._emit(seq, count, now)  # the first token's stamps, or the finish
-                else:  # ``_emit`` for a later token, with its observation joining the run
-                    gap = now - seq.last_token_time
-                    model = seq.request.model
-                    if gap == run_gap and count == run_count and model == run_model:
-                        run_n += 1
-                    else:
-                        if run_n:
-                            self.observer.tokens(self.index, run_model, run_count, run_gap, run_n)
-                        run_model, run_count, run_gap, run_n = model, count, gap, 1
-                    seq.generated += count
-                    seq.last_token_time = now
-                    seq.wakeup.set()
-            if seq.status != RUNNING:
-                continue  # finished, or preempted while growing
-            seq.due = due
-            heapq.heappush(heap, (due, next(self._tie), seq.epoch, seq))
-        if run_n:
-            self.observer.tokens(self.index, run_model, run_count, run_gap, run_n)
-        if emitted:
-            self.observer.step(self.index, emitted, 0.0)
-        if sched.preemptions != preemptions or sched.waiting or sched.background:  # blocks freed, or waits
-            self._admit_sequences(now)
-        elif heap:
-            self._arm(heap[0][0], self._pace)
-
-    def _catch_up(self, seq: Sequence, until: float, remaining: int) -> tuple[int, float]:
-        """The tokens of ``seq`` due by ``until`` when each ITL is sampled: one draw and one KV check per
-        token, in the order that keeps the RNG's draws (and so every later delay) the same however late the
-        timer is."""
-        latency: SequenceLatency = self.latency  # type: ignore[assignment]
-        due = seq.due
-        count = 0
-        while due <= until and count < remaining:
-            if len(seq.blocks) * self.kv.block_size < seq.tokens + count + 1:
-                self.scheduler.grow(seq, count + 1)
-                if seq.status != RUNNING:
-                    break  # preempted: the tokens so far still leave
-            count += 1
-            due += latency.inter_token_delay(self._rng)
-        return count, due
-
-    # --- batched latency models (vLLM's step loop) ----------------------------------------------------
-
-    def _start_step(self) -> None:
-        """Plan one step and time it: decodes first, then prefill chunks within the token budget (vLLM
-        V1's chunked prefill); or, without chunked prefill (vLLM V0), whole waiting prompts alone."""
-        now = self.clock.now()
-        sched = self.scheduler
-        budget = self.config.max_num_batched_tokens or 2**62
-        decodes: list[Sequence] = []
-        prefills: list[tuple[Sequence, int]] = []
-        if not self.config.chunked_prefill and sched.head() is not None and sched.has_room():
-            # The running batch waits a step while the new prompts are computed: prefill first.
-            self._admit(now, budget, prefills, whole=True)
-        if not prefills:
-            for seq in list(sched.running):
-                if seq.status == RUNNING and seq.to_compute == 0:
-                    sched.grow(seq)
-                    if seq.status == RUNNING:
-                        decodes.append(seq)
-            decodes = [seq for seq in decodes if seq.status == RUNNING]  # growth may preempt earlier ones
-            budget -= len(decodes)
-            for seq in sched.running:
-                if seq.to_compute and budget > 0:
-                    chunk = min(seq.to_compute, budget)
-                    prefills.append((seq, chunk))
-                    budget -= chunk
-            self._admit(now, budget, prefills, whole=False)
-        self._mark_busy(now)
-        if not decodes and not prefills:
-            return  # idle until the next submit or abort
-        kv_tokens = sum(seq.tokens for seq in sched.running)
-        prefill_tokens = attention = 0
-        for seq, chunk in prefills:
-            prefill_tokens += chunk
-            attention += chunk * (seq.tokens - seq.to_compute + chunk // 2)  # keys before each new token
-        latency: StepLatency = self.latency  # type: ignore[assignment]
-        duration = latency.step_time(prefill_tokens, len(decodes), kv_tokens, self._rng, attention)
-        self._step = _Step(now, decodes, prefills, prefill_tokens + len(decodes))
-        self._arm(now + duration, self._end_step)
-
-    def _admit(self, now: float, budget: int, prefills: list[tuple[Sequence, int]], whole: bool) -> None:
-        """Admit queued sequences into this step while the budget lasts: each prompt in chunks, or only
-        whole prompts (``whole``; the first is taken whatever its size, as V0 sizes its budget to fit)."""
-        sched = self.scheduler
-        while budget > 0 and (seq := sched.head()) is not None:
-            if whole and prefills and seq.tokens > budget:
-                break
-            if sched.admit_next(now) is None:  # live first; a live head may preempt background work
-                break
-            chunk = seq.to_compute if whole else min(seq.to_compute, budget)
-            prefills.append((seq, chunk))
-            budget -= chunk
-
-    def _end_step(self) -> None:
-        self._disarm()
-        step, self._step = self._step, None
-        assert step is not None
-        now = self.clock.now()
-        for seq in step.decodes:
-            if seq.status == RUNNING:
-                self._emit(seq, 1, now)
-        for seq, chunk in step.prefills:
-            if seq.status != RUNNING:
-                continue
-            seq.to_compute -= chunk
-            if seq.to_compute <= 0:
-                seq.to_compute = 0
-                self._emit(seq, 1, now)  # the last prefill chunk samples the next token
-        self.observer.step(self.index, step.tokens, now - step.started)
-        self._start_step()
-
-
-@dataclass(slots=True)
-class _Step:
-    started: float
-    decodes: list[Sequence]
-    prefills: list[tuple[Sequence, int]]
-    tokens: int
