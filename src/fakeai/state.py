@@ -90,7 +90,8 @@ class AppState:
             store=store,
             media=RenderPool(settings.media_threads, settings.media_queue),
         )
-        state.guard = build_guard(settings, cluster.now)
+        # An injected clock (tests, simulations) keeps its own seconds; the served one runs at time_scale.
+        state.guard = build_guard(settings, cluster.now, settings.time_scale if clock is None else 1.0)
         state.faults = Faults(settings.faults, header=settings.fault_header)
         state.journal = Journal(settings.journal_size)
         state.limiter = None if state.guard is None else state.guard.limiter

@@ -76,6 +76,27 @@ def test_remaining_falls_request_by_request_and_resets_on_time(fakeai: FakeAI, n
     assert 'fakeai:rate_limited_total{limit="rpm"} 1.0' in fakeai.http.get("/metrics").text
 
 
+@pytest.mark.fakeai(keys_file=Path(__file__).parent / "keys_rpm3.yaml", time_scale=4)
+def test_under_a_time_scale_every_wait_a_client_reads_is_wall_time(fakeai: FakeAI, now: Now) -> None:
+    # The buckets refill in simulated time, 4 simulated seconds per wall second: a client that sleeps as
+    # told must find the bucket refilled, so what it is told is wall time.
+    client = fakeai.client(api_key=KEY)
+    for _ in range(3):
+        raw = client.chat.completions.with_raw_response.create(**CHAT)
+    assert raw.headers["x-ratelimit-reset-requests"] == "15s"  # a simulated minute to full
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(**CHAT)
+    error = caught.value
+    assert "Please try again in 5s." in error.body["message"]  # 20 simulated seconds
+    assert error.response.headers["retry-after"] == "5"
+    assert error.response.headers["retry-after-ms"] == "5000"
+    now.t += 5 * 4  # the 5 wall seconds the client waits
+    assert (
+        client.chat.completions.with_raw_response.create(**CHAT).headers["x-ratelimit-remaining-requests"]
+        == "0"
+    )
+
+
 @pytest.mark.fakeai(keys_file=Path(__file__).parent / "keys_rpm3.yaml")
 def test_streams_carry_the_headers_and_limits_are_per_model(fakeai: FakeAI, now: Now) -> None:
     client = fakeai.client(api_key=KEY)

@@ -146,6 +146,17 @@ def test_a_message_has_anthropics_headers_and_over_the_limit_its_429(fakeai: Fak
     assert error.response.headers["anthropic-ratelimit-tokens-remaining"] == str(TPM - estimate)
 
 
+@pytest.mark.fakeai(**LIMITS, time_scale=4)
+def test_under_a_time_scale_anthropics_reset_is_the_wall_time_of_day_when_full(
+    fakeai: FakeAI, now: Now
+) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    raw = claude(fakeai).messages.with_raw_response.create(model=CLAUDE, max_tokens=16, messages=HI)
+    reset = datetime.fromisoformat(raw.headers["anthropic-ratelimit-requests-reset"])
+    # One request of 2 per minute: 30 simulated seconds to full, 7.5 of wall time at 4x (rounded up).
+    assert before + timedelta(seconds=7) <= reset <= before + timedelta(seconds=10)
+
+
 @pytest.mark.fakeai(**LIMITS)
 def test_embeddings_take_their_input_tokens(fakeai: FakeAI, now: Now) -> None:
     client = fakeai.client(api_key=KEY)

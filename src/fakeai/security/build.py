@@ -10,10 +10,11 @@ from fakeai.security.keys import load_keys
 from fakeai.settings import Settings
 
 
-def build_guard(settings: Settings, now: Callable[[], float]) -> Guard | None:
-    """``now``: the engine's clock (seconds), so rate limits refill in simulated time."""
+def build_guard(settings: Settings, now: Callable[[], float], time_scale: float = 1.0) -> Guard | None:
+    """``now``: the engine's clock (seconds), so rate limits refill in simulated time; ``time_scale``: its
+    seconds per wall second, so the waits in the headers are wall time."""
     keys = load_keys(settings.api_key, settings.keys_file, settings.default_tier)
     if not keys:
         return None
     failures = Failures(settings.auth_max_failures, settings.auth_window_s, settings.auth_block_s, now)
-    return Guard(keys, failures, now, metrics_auth=settings.metrics_auth)
+    return Guard(keys, failures, now, metrics_auth=settings.metrics_auth, time_scale=time_scale)

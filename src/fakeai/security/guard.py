@@ -114,11 +114,17 @@ class Failures:
 
 class Guard:
     def __init__(
-        self, keys: KeyRing, failures: Failures, now: Callable[[], float], *, metrics_auth: bool
+        self,
+        keys: KeyRing,
+        failures: Failures,
+        now: Callable[[], float],
+        *,
+        metrics_auth: bool,
+        time_scale: float = 1.0,
     ) -> None:
         self.keys = keys
         self.failures = failures
-        self.limiter = RateLimiter(self.limits_of, now)
+        self.limiter = RateLimiter(self.limits_of, now, time_scale)
         self.metrics_auth = metrics_auth
         #: Limits set at run time (control API), by key id or "*" for every key: over the configured ones.
         self.overrides: dict[str, Limits] = {}

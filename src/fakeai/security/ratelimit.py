@@ -83,9 +83,10 @@ class Bucket:
 
 
 class _Account:
-    __slots__ = ("rpd", "rpm", "tpd", "tpm")
+    __slots__ = ("rpd", "rpm", "scale", "tpd", "tpm")
 
-    def __init__(self, limits: Limits, now: float) -> None:
+    def __init__(self, limits: Limits, now: float, scale: float = 1.0) -> None:
+        self.scale = scale  # engine seconds per wall second: the headers' waits are wall time
         self.rpm = None if limits.rpm is None else Bucket(limits.rpm, MINUTE, now)
         self.tpm = None if limits.tpm is None else Bucket(limits.tpm, MINUTE, now)
         self.rpd = None if limits.rpd is None else Bucket(limits.rpd, DAY, now)
@@ -108,11 +109,18 @@ Render = Callable[[_Account], dict[str, str]]
 
 
 class RateLimiter:
-    """Admits requests against each key's limits (``limits_of(identity)``), on ``now`` (engine seconds)."""
+    """Admits requests against each key's limits (``limits_of(identity)``), on ``now`` (engine seconds).
 
-    def __init__(self, limits_of: Callable[[Identity], Limits | None], now: Callable[[], float]) -> None:
+    The buckets refill in engine time; every wait a client reads (``retry-after``, the resets, the error's
+    "try again in") is wall time: engine seconds / ``scale`` (``--time-scale``), so a client that sleeps
+    that long finds the bucket refilled, however fast the simulation runs."""
+
+    def __init__(
+        self, limits_of: Callable[[Identity], Limits | None], now: Callable[[], float], scale: float = 1.0
+    ) -> None:
         self.limits_of = limits_of
         self.now = now
+        self.scale = scale
         self._accounts: dict[tuple[str | None, str], _Account] = {}
         self._spent: dict[str | None, int] = {}  # tokens spent per key, against quota_tokens
         self.refused: dict[str, int] = {}  # 429s per limit name (rpm, tpm, ..., quota), for the metrics
@@ -164,7 +172,7 @@ class RateLimiter:
         if account is None:
             if len(self._accounts) >= MAX_BUCKETS:
                 self._accounts = {k: a for k, a in self._accounts.items() if not a.full(now)}
-            account = self._accounts[key] = _Account(limits, now)
+            account = self._accounts[key] = _Account(limits, now, self.scale)
         return account
 
     def _refuse(
@@ -188,7 +196,7 @@ class RateLimiter:
                 f"successfully. Visit {RATE_LIMITS_URL} to learn more."
             )
             raise RateLimitReached(message, kind, found, name, bucket.capacity, org)
-        wait = bucket.wait(amount)
+        wait = bucket.wait(amount) / account.scale
         used = bucket.capacity - math.floor(bucket.level)
         message = (
             f"Rate limit reached for {model} in organization {org} on {label}: Limit {bucket.capacity}, "
@@ -209,11 +217,11 @@ def headers(account: _Account) -> dict[str, str]:
     if requests is not None:
         found["x-ratelimit-limit-requests"] = str(requests.capacity)
         found["x-ratelimit-remaining-requests"] = str(max(0, math.floor(requests.level)))
-        found["x-ratelimit-reset-requests"] = duration(requests.reset())
+        found["x-ratelimit-reset-requests"] = duration(requests.reset() / account.scale)
     if tokens is not None:
         found["x-ratelimit-limit-tokens"] = str(tokens.capacity)
         found["x-ratelimit-remaining-tokens"] = str(max(0, math.floor(tokens.level)))
-        found["x-ratelimit-reset-tokens"] = duration(tokens.reset())
+        found["x-ratelimit-reset-tokens"] = duration(tokens.reset() / account.scale)
     return found
 
 
@@ -225,12 +233,12 @@ def anthropic_headers(account: _Account) -> dict[str, str]:
     requests = account.rpm or account.rpd
     tokens = account.tpm or account.tpd
     found: dict[str, str] = {}
-    wall = time.time()  # the buckets run on the engine's clock; a reset is sent as a time of day
+    wall = time.time()  # a reset is sent as a time of day: wall seconds from now
     for name, bucket in (("requests", requests), ("tokens", tokens)):
         if bucket is not None:
             found[f"anthropic-ratelimit-{name}-limit"] = str(bucket.capacity)
             found[f"anthropic-ratelimit-{name}-remaining"] = str(max(0, math.floor(bucket.level)))
-            found[f"anthropic-ratelimit-{name}-reset"] = rfc3339(wall + bucket.reset())
+            found[f"anthropic-ratelimit-{name}-reset"] = rfc3339(wall + bucket.reset() / account.scale)
     return found
 
 
