@@ -15,7 +15,8 @@ from starlette.testclient import TestClient
 
 from fakeai import Settings, create_app
 from fakeai.engine.clock import VirtualClock
-from fakeai.security.guard import MISSING_KEY
+from fakeai.errors import FakeAIError
+from fakeai.security.guard import MISSING_KEY, Failures
 from fakeai.security.identity import identity_of
 from fakeai.security.keys import load_keys
 from fakeai.testing import FakeAI
@@ -149,6 +150,17 @@ def test_repeated_failures_block_the_client_for_a_while() -> None:
         assert http.get("/v1/models", headers={"authorization": f"Bearer {KEY}"}).status_code == 200
         metrics = http.get("/metrics").text
         assert "fakeai:auth_failures_total 3.0" in metrics and "fakeai:auth_blocks_total 1.0" in metrics
+
+
+def test_under_a_time_scale_a_blocked_clients_retry_after_is_wall_time() -> None:
+    clock = VirtualClock()
+    failures = Failures(3, 10, 30, clock.now, scale=4)  # 4 engine seconds per wall second
+    for _ in range(3):
+        failures.failed("10.0.0.1")
+    with pytest.raises(FakeAIError) as caught:
+        failures.check("10.0.0.1")
+    assert caught.value.headers == {"retry-after": "8"}  # 30 engine seconds: 7.5 wall seconds, rounded up
+    assert "Try again in 8s." in str(caught.value)
 
 
 def test_failures_spread_over_more_than_the_window_do_not_block() -> None:

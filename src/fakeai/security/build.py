@@ -16,5 +16,7 @@ def build_guard(settings: Settings, now: Callable[[], float], time_scale: float 
     keys = load_keys(settings.api_key, settings.keys_file, settings.default_tier)
     if not keys:
         return None
-    failures = Failures(settings.auth_max_failures, settings.auth_window_s, settings.auth_block_s, now)
+    failures = Failures(
+        settings.auth_max_failures, settings.auth_window_s, settings.auth_block_s, now, time_scale
+    )
     return Guard(keys, failures, now, metrics_auth=settings.metrics_auth, time_scale=time_scale)

@@ -67,10 +67,14 @@ def bearer(authorization: str | None, api_key: str | None) -> str | None:
 
 class Failures:
     """Failed authentications per client: past ``max_failures`` within ``window`` seconds the client is
-    blocked for ``block`` seconds (429 with ``retry-after``)."""
+    blocked for ``block`` seconds (429 with ``retry-after``). Seconds on ``now``, the engine's clock; the
+    ``retry-after`` a client reads is wall time (``scale``: engine seconds per wall second)."""
 
-    def __init__(self, max_failures: int, window: float, block: float, now: Callable[[], float]) -> None:
+    def __init__(
+        self, max_failures: int, window: float, block: float, now: Callable[[], float], scale: float = 1.0
+    ) -> None:
         self.max_failures, self.window, self.block, self.now = max_failures, window, block, now
+        self.scale = scale
         self._seen: dict[str, deque[float]] = {}
         self._blocked: dict[str, float] = {}
         self.total = 0
@@ -84,7 +88,7 @@ class Failures:
         if left <= 0:
             del self._blocked[client]
             return
-        wait = max(1, math.ceil(left))
+        wait = max(1, math.ceil(left / self.scale))
         raise AuthBlocked(
             f"Too many failed authentication attempts from this client. Try again in {wait}s.",
             code="too_many_auth_failures",
