@@ -166,6 +166,27 @@ class RateLimiter:
             self._spent[identity.key_id] = self._spent.get(identity.key_id, 0) + tokens
         return (render or headers)(account)
 
+    def levels(self, identity: Identity, model: str) -> list[tuple[str, int, int, float]] | None:
+        """``(name, limit, remaining, wall seconds to full)`` of the caller's per-minute (else per-day)
+        ``requests`` and ``tokens`` buckets for ``model``, taking nothing: the Realtime API's
+        ``rate_limits.updated``. None: the key is unlimited, or has sent nothing for ``model`` yet."""
+        limits = self.limits_of(identity)
+        account = self._accounts.get((identity.key_id, model))
+        if limits is None or not limits.limited or account is None:
+            return None
+        now = self.now()
+        found = []
+        for name, bucket in (
+            ("requests", account.rpm or account.rpd),
+            ("tokens", account.tpm or account.tpd),
+        ):
+            if bucket is not None:
+                bucket.refill(now)
+                found.append(
+                    (name, bucket.capacity, max(0, math.floor(bucket.level)), bucket.reset() / self.scale)
+                )
+        return found
+
     def _account(self, identity: Identity, model: str, limits: Limits, now: float) -> _Account:
         key = (identity.key_id, model)
         account = self._accounts.get(key)

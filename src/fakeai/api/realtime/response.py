@@ -29,6 +29,8 @@ from fakeai.api.realtime.conversation import chat_messages
 from fakeai.content.media import audio_tokens
 from fakeai.content.pcm import Voice
 from fakeai.content.text import Completion
+from fakeai.errors import FakeAIError
+from fakeai.security.identity import ANONYMOUS, Identity
 from fakeai.state import AppState
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -63,6 +65,7 @@ class RealtimeResponse:
         self.id = new_id("resp_")
         self.run: Run | None = None
         self.status, self.reason = "in_progress", None
+        self.error: dict[str, Any] | None = None  # a failed response's: status_details.error
         self.output: list[dict[str, Any]] = []
         self.generated = 0
         self.audio_seconds = 0.0
@@ -74,7 +77,11 @@ class RealtimeResponse:
         items: list[dict[str, Any]],
         audio: dict[str, str],
         request_id: str,
+        identity: Identity = ANONYMOUS,
     ) -> None:
+        """Compose the reply and start it on the engine. With rate limits configured, the response first
+        takes one request and its estimate (prompt tokens + the output limit, as chat's) from the caller's
+        buckets: ``RateLimitReached`` (or ``InsufficientQuota``) leaves it ``failed``, with nothing run."""
         state = self.state
         model = session["model"]
         card = state.catalog.resolve(model)
@@ -126,8 +133,13 @@ class RealtimeResponse:
         self.completion: Completion = replies.compose(rng)
         self.blocks = [b for b in blocks(self.completion) if b.kind != "thinking"]
         self.model = model
-        self.run = Run.start(state.engine, request_id, model, [self.prompt.ids], [self.completion], limit)
         self.voice_name = output["voice"]
+        self.conversation = params.get("conversation", "auto")
+        self.metadata = params.get("metadata")
+        limiter = state.limiter
+        if limiter is not None:
+            limiter.admit(identity, model, self.prompt.total + (requested or limit))
+        self.run = Run.start(state.engine, request_id, model, [self.prompt.ids], [self.completion], limit)
         self.speech = array("h")
         if self.audio and self.completion.kind == "content" and self.completion.pieces:
             # The whole reply is spoken once, off the loop; each step then sends the audio of its tokens.
@@ -137,8 +149,6 @@ class RealtimeResponse:
             for piece in self.completion.pieces:
                 offsets.append(offsets[-1] + len(piece))
             self.offsets = offsets
-        self.conversation = params.get("conversation", "auto")
-        self.metadata = params.get("metadata")
 
     def envelope(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -158,11 +168,15 @@ class RealtimeResponse:
             body["status_details"] = (
                 {"type": self.status, "reason": self.reason} if self.reason else {"type": self.status}
             )
+            if self.error is not None:
+                body["status_details"]["error"] = self.error
             body["usage"] = self.usage()
         return {k: v for k, v in body.items() if v is not None}
 
     def usage(self) -> dict[str, Any]:
-        prompt, cached = self.prompt, self.run.cached_tokens if self.run else 0
+        # Refused before it ran (a rate limit): nothing was processed.
+        prompt = self.prompt if self.run is not None else PromptTokens()
+        cached = self.run.cached_tokens if self.run else 0
         audio_out = audio_tokens(self.audio_seconds) if self.audio and self.audio_seconds else 0
         output = self.generated + audio_out
         return {
@@ -207,6 +221,14 @@ class RealtimeResponse:
                 self.generated = stop - len(self.completion.reasoning)
         self.status = "incomplete" if self.completion.finish_reason == "length" else "completed"
         self.reason = "max_output_tokens" if self.status == "incomplete" else None
+        await self.finish()
+
+    async def fail(self, exc: FakeAIError) -> None:
+        """Refused before it ran (``start`` raised a rate limit): created, then done as ``failed`` with the
+        error in ``status_details``, as OpenAI ends a response its limits refuse."""
+        await self.send({"type": "response.created", "response": self.envelope()})
+        self.status = "failed"
+        self.error = {"type": exc.type, "code": exc.code, "message": exc.message}
         await self.finish()
 
     async def finish(self) -> None:

@@ -28,6 +28,7 @@ from fakeai.api.realtime.response import RealtimeResponse
 from fakeai.content.pcm import SpeechVoice, Voice
 from fakeai.errors import FakeAIError, InvalidRequestError
 from fakeai.security.identity import ANONYMOUS, Identity
+from fakeai.security.ratelimit import InsufficientQuota, RateLimitReached
 from fakeai.state import AppState
 
 log = logging.getLogger("fakeai.realtime")
@@ -42,7 +43,8 @@ BETA_NAMES = {
     "response.output_audio_transcript.done": "response.audio_transcript.done",
     "conversation.item.added": "conversation.item.created",
 }
-#: Static rate limits as OpenAI reports them after each response (no limits are enforced here).
+#: What ``rate_limits.updated`` reports when the caller has no limits (no keys configured, or an unlimited
+#: key): generous ones, with the session's own tokens taken from them. A limited key gets its buckets.
 REQUEST_LIMIT, TOKEN_LIMIT = 5000, 400_000
 
 
@@ -218,7 +220,15 @@ class RealtimeSession(InputAudio):
         else:
             items = list(self.conversation.items.values())
         response = RealtimeResponse(self.state, self.modes, self.fresh, self.send, self.voice)
-        await response.start(self.session, params, items, self.conversation.audio, response.id)
+        try:
+            await response.start(
+                self.session, params, items, self.conversation.audio, response.id, self.identity
+            )
+        except (RateLimitReached, InsufficientQuota) as exc:
+            await response.fail(exc)
+            self.state.request_outcome(response.model, "realtime", True, exc.status)
+            await self._rate_limits(response.model)
+            return
         self.response = response
         self.task = asyncio.ensure_future(self._run(response))
 
@@ -248,22 +258,28 @@ class RealtimeSession(InputAudio):
             output_tokens=usage["output_tokens"],
             input_audio_tokens=usage["input_token_details"]["audio_tokens"],
         )  # fmt: skip
+        await self._rate_limits(response.model)
+
+    async def _rate_limits(self, model: str) -> None:
+        """``rate_limits.updated``, after each response: the caller's buckets for ``model`` as they stand."""
+        limiter = self.state.limiter
+        levels = None if limiter is None else limiter.levels(self.identity, model)
+        if levels is None:
+            levels = [
+                ("requests", REQUEST_LIMIT, REQUEST_LIMIT - 1, 60 / REQUEST_LIMIT),
+                (
+                    "tokens",
+                    TOKEN_LIMIT,
+                    max(TOKEN_LIMIT - self.tokens_used, 0),
+                    self.tokens_used * 60 / TOKEN_LIMIT,
+                ),
+            ]
         await self.send(
             {
                 "type": "rate_limits.updated",
                 "rate_limits": [
-                    {
-                        "name": "requests",
-                        "limit": REQUEST_LIMIT,
-                        "remaining": REQUEST_LIMIT - 1,
-                        "reset_seconds": 0.012,
-                    },
-                    {
-                        "name": "tokens",
-                        "limit": TOKEN_LIMIT,
-                        "remaining": max(TOKEN_LIMIT - self.tokens_used, 0),
-                        "reset_seconds": round(self.tokens_used * 60 / TOKEN_LIMIT, 3),
-                    },
+                    {"name": name, "limit": limit, "remaining": remaining, "reset_seconds": round(reset, 3)}
+                    for name, limit, remaining, reset in levels
                 ],
             }
         )
