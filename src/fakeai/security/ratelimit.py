@@ -123,12 +123,45 @@ class RateLimiter:
         self.scale = scale
         self._accounts: dict[tuple[str | None, str], _Account] = {}
         self._spent: dict[str | None, int] = {}  # tokens spent per key, against quota_tokens
+        self._enqueued: dict[tuple[str | None, str], int] = {}  # batch input tokens held per key and model
+        self._held: dict[str, tuple[tuple[str | None, str], int]] = {}  # by batch id: what it holds
         self.refused: dict[str, int] = {}  # 429s per limit name (rpm, tpm, ..., quota), for the metrics
 
     def reset(self) -> None:
         self._accounts.clear()
         self._spent.clear()
+        self._enqueued.clear()
+        self._held.clear()
         self.refused.clear()
+
+    def enqueue(
+        self, batch_id: str, identity: Identity, model: str, tokens: int, check: bool = True
+    ) -> int | None:
+        """Hold ``tokens`` of the batch queue of the caller's ``model`` for ``batch_id`` until ``dequeue``.
+        Returns the limit when they do not fit (nothing held; ``check=False``, a batch resumed after a
+        restart, holds them regardless); None when held, or when the key has no batch queue limit."""
+        limits = self.limits_of(identity)
+        if limits is None or limits.batch_queue_tokens is None or batch_id in self._held:
+            return None
+        key = (identity.key_id, model)
+        held = self._enqueued.get(key, 0)
+        if check and held + tokens > limits.batch_queue_tokens:
+            self.refused["batch_queue"] = self.refused.get("batch_queue", 0) + 1
+            return limits.batch_queue_tokens
+        self._enqueued[key] = held + tokens
+        self._held[batch_id] = (key, tokens)
+        return None
+
+    def dequeue(self, batch_id: str) -> None:
+        """The batch ended (completed, failed, cancelled or expired): its tokens leave the queue."""
+        found = self._held.pop(batch_id, None)
+        if found is not None:
+            key, tokens = found
+            left = self._enqueued.get(key, 0) - tokens
+            if left > 0:
+                self._enqueued[key] = left
+            else:
+                self._enqueued.pop(key, None)
 
     def admit(
         self, identity: Identity, model: str, tokens: int, render: Render | None = None

@@ -1,8 +1,9 @@
 """Rate-limit tiers: OpenAI's usage tiers as presets, and the limits a key may set for itself.
 
 The presets are OpenAI's published limits of gpt-4o-mini per usage tier (requests and tokens per minute,
-requests per day where OpenAI publishes one). They apply per key and per model, as OpenAI's apply per
-organization and model. ``None`` means "not limited".
+requests per day where OpenAI publishes one, and the batch queue: input tokens of batches enqueued at
+once). They apply per key and per model, as OpenAI's apply per organization and model. ``None`` means "not
+limited".
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class Limits:
     tpd: int | None = None
     #: Tokens the key may spend in all (prompt + completion budget), then ``insufficient_quota``.
     quota_tokens: int | None = None
+    #: Input tokens of the key's batches enqueued at once (validating or running), per model; a batch
+    #: that would pass it fails validation with ``token_limit_exceeded``.
+    batch_queue_tokens: int | None = None
 
     @property
     def limited(self) -> bool:
@@ -40,11 +44,11 @@ class Limits:
 
 TIERS: dict[str, Limits] = {
     "free": Limits(rpm=3, tpm=40_000, rpd=200),
-    "tier-1": Limits(rpm=500, tpm=200_000, rpd=10_000),
-    "tier-2": Limits(rpm=5_000, tpm=2_000_000),
-    "tier-3": Limits(rpm=5_000, tpm=4_000_000),
-    "tier-4": Limits(rpm=10_000, tpm=10_000_000),
-    "tier-5": Limits(rpm=30_000, tpm=150_000_000),
+    "tier-1": Limits(rpm=500, tpm=200_000, rpd=10_000, batch_queue_tokens=2_000_000),
+    "tier-2": Limits(rpm=5_000, tpm=2_000_000, batch_queue_tokens=20_000_000),
+    "tier-3": Limits(rpm=5_000, tpm=4_000_000, batch_queue_tokens=40_000_000),
+    "tier-4": Limits(rpm=10_000, tpm=10_000_000, batch_queue_tokens=1_000_000_000),
+    "tier-5": Limits(rpm=30_000, tpm=150_000_000, batch_queue_tokens=15_000_000_000),
     "unlimited": Limits(),
 }
 

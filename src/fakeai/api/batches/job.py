@@ -13,7 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -78,10 +78,14 @@ class BatchJob:
         concurrency: int,
         outcomes: dict[str, int] | None = None,
         bill: Callable[[Identity, dict[str, Any]], None] | None = None,
+        enqueue: Callable[[Identity, str, list[Line], bool], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> None:
         self.store = store
         self.outcomes = outcomes if outcomes is not None else {}  # the app's lines run, by outcome
         self.bill = bill  # (creator, response body): the line's usage into the app's ledger
+        # (creator, model, lines, check): hold the lines' tokens in the creator's batch queue; the
+        # BatchError when they do not fit (checked while validating only)
+        self.enqueue = enqueue
         self.identity = Identity(project=store.project)  # the batch's creator, as its lines' caller
         self.batch_id = batch_id
         self.runner = runner
@@ -109,13 +113,21 @@ class BatchJob:
         lines = await self._lines(batch)
         if lines is None:
             return  # failed validation
+        model = model_of(lines)
+        if self.enqueue is not None and model is not None:
+            refused = await self.enqueue(self.identity, model, lines, batch["status"] == "validating")
+            if refused is not None:
+                await self._set(
+                    status="failed", failed_at=int(time.time()), errors={"object": "list", "data": [refused]}
+                )
+                return
         batch = await self.store.get(KIND, self.batch_id)  # a cancel may have come while validating
         if batch is None:
             return
         if batch["status"] == "validating":
-            model = {"model": model} if (model := model_of(lines)) else {}
+            named = {"model": model} if model else {}
             batch = await self._set(
-                status="in_progress", in_progress_at=int(time.time()), request_counts=self.counts, **model
+                status="in_progress", in_progress_at=int(time.time()), request_counts=self.counts, **named
             )
         done = await self._restore()
         if batch["status"] == "cancelling" or self.cancelled.is_set():

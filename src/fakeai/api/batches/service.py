@@ -3,15 +3,17 @@ work itself is a ``BatchJob`` in the app's ``Jobs``, resumed from the store afte
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from typing import Any
 
-from fakeai.api.batches.job import ACTIVE, KIND, BatchJob
+from fakeai.api.batches.job import ACTIVE, KIND, PARSE_ON_LOOP_BYTES, BatchJob
+from fakeai.api.batches.lines import Line
 from fakeai.api.batches.targets import LEDGER_KINDS, TARGETS, LineRunner
 from fakeai.api.files.service import Files, expiry, public
 from fakeai.api.metadata import check_metadata
-from fakeai.errors import InvalidRequestError, NotFoundError
+from fakeai.errors import FakeAIError, InvalidRequestError, NotFoundError
 from fakeai.metrics.exposition import Family
 from fakeai.security.identity import Identity
 from fakeai.state import AppState
@@ -19,6 +21,24 @@ from fakeai.store import Page, ProjectStore, new_id
 from fakeai.store.base import Json
 
 COMPLETION_WINDOWS = ("24h",)
+
+
+async def enqueued_tokens(state: AppState, model: str, lines: list[Line]) -> int:
+    """The batch's input tokens, as the batch queue counts them: each line's request body in tokens of the
+    model's tokenizer (its JSON included: a bound on the prompts, without decoding each request); on a
+    thread for a large file."""
+    try:
+        tokenizer = state.catalog.resolve(model).tokenizer
+    except FakeAIError:  # an unknown model under --strict-models: its lines fail one by one when run
+        return 0
+    encode = (await state.tokenizers.load(tokenizer)).encode_ordinary
+
+    def count() -> int:
+        return sum(len(encode(line.body.decode())) for line in lines)
+
+    if sum(len(line.body) for line in lines) > PARSE_ON_LOOP_BYTES:
+        return await asyncio.to_thread(count)
+    return count()
 
 
 def not_found(batch_id: str) -> NotFoundError:
@@ -125,6 +145,7 @@ class Batches:
             settings.batch_concurrency,
             self.outcomes,
             functools.partial(self._bill, endpoint),
+            functools.partial(self._enqueue, batch_id),
         )
 
         async def run() -> None:
@@ -133,8 +154,33 @@ class Batches:
                 await job.run()
             finally:
                 self._active.pop(batch_id, None)
+                if self.state.limiter is not None:  # ended (or the server is stopping): out of the queue
+                    self.state.limiter.dequeue(batch_id)
 
         self.state.jobs.start(f"batch:{store.project}:{batch_id}", run)
+
+    async def _enqueue(
+        self, batch_id: str, identity: Identity, model: str, lines: list[Line], check: bool
+    ) -> dict[str, Any] | None:
+        """Hold the batch's input tokens in its creator's batch queue for ``model`` (OpenAI's batch queue
+        limit); OpenAI's ``token_limit_exceeded`` BatchError when they do not fit."""
+        limiter = self.state.limiter
+        if limiter is None:
+            return None
+        limits = limiter.limits_of(identity)
+        if limits is None or limits.batch_queue_tokens is None:
+            return None
+        tokens = await enqueued_tokens(self.state, model, lines)
+        limit = limiter.enqueue(batch_id, identity, model, tokens, check)
+        if limit is None:
+            return None
+        return {
+            "code": "token_limit_exceeded",
+            "message": f"Enqueued token limit reached for {model} in organization {identity.project}. Limit: "
+            f"{limit:,} enqueued tokens. Please try again once some in_progress batches have been completed.",
+            "param": None,
+            "line": None,
+        }
 
     def _bill(self, endpoint: str, identity: Identity, body: dict[str, Any]) -> None:
         """A finished line's usage in the ledger, as batch usage (the organization usage and costs API),
