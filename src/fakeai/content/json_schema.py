@@ -18,15 +18,14 @@ resolved. Each refusal is a ``SchemaError`` naming the keyword, so the request g
 from __future__ import annotations
 
 import copy
-import json
 import random
 from collections.abc import Mapping
 from typing import Any
 
+from fakeai.content import schema_keywords as keywords
 from fakeai.content import values
-from fakeai.content.pattern import PatternError, matching, search
-
-Path = tuple[str | int, ...]
+from fakeai.content.pattern import PatternError, matching
+from fakeai.content.schema_keywords import Path, SchemaError
 
 _SOFT_DEPTH = 4
 _HARD_DEPTH = 24
@@ -38,22 +37,8 @@ MAX_STRING_LENGTH = 100_000
 MAX_TEXT = 100_000
 #: The most items (``minItems``, ``minContains``) or properties (``minProperties``) one keyword may ask for.
 MAX_ITEMS = 10_000
-#: The most branches ``allOf`` may multiply unions into (``anyOf`` x ``anyOf``).
-_MAX_BRANCHES = 1_000
 _OPTIONAL_PROBABILITY = 0.7
 _NULL_PROBABILITY = 0.15
-_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
-_LOWER_BOUNDS = ("minimum", "minLength", "minItems", "minProperties", "minContains")
-_UPPER_BOUNDS = ("maximum", "maxLength", "maxItems", "maxProperties", "maxContains")
-
-
-class SchemaError(ValueError):
-    """The schema has no instance we can produce (or is malformed). ``path`` locates the culprit."""
-
-    def __init__(self, message: str, path: Path = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
 
 
 def instance(
@@ -65,10 +50,6 @@ def instance(
         return _Generator(schema, rng, mentions).value(schema, (), hint, 0)
     except RecursionError:  # a schema nested deeper than Python's stack (limits in strict_schema.py)
         raise SchemaError("the schema is nested too deeply to generate an instance for") from None
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 class _Generator:
@@ -113,12 +94,12 @@ class _Generator:
             if "$ref" in schema:
                 rest = {k: v for k, v in schema.items() if k != "$ref"}
                 target = self._ref(schema["$ref"], path)
-                schema = _merge(target, rest, path) if rest else target
+                schema = keywords.merge(target, rest, path) if rest else target
                 continue
             if "allOf" in schema:
                 merged: Any = {k: v for k, v in schema.items() if k != "allOf"}
                 for index, member in enumerate(schema["allOf"]):
-                    merged = _merge(merged, self._flat(member, (*path, "allOf", index), chain), path)
+                    merged = keywords.merge(merged, self._flat(member, (*path, "allOf", index), chain), path)
                 schema = merged
                 continue
             return schema
@@ -143,7 +124,7 @@ class _Generator:
             return copy.deepcopy(schema["const"])
         if "enum" in schema:
             return self._enum(schema, path)
-        types = _types(schema)
+        types = keywords.types(schema)
         if depth >= _SOFT_DEPTH and "null" in types:
             types = ["null"]
         elif len(types) > 1 and "null" in types and self.rng.random() >= _NULL_PROBABILITY:
@@ -163,13 +144,13 @@ class _Generator:
         key = "anyOf" if "anyOf" in schema else "oneOf"
         order = self.rng.sample(range(len(branches)), len(branches))
         if depth >= _SOFT_DEPTH:  # head for the way out of a recursion
-            order.sort(key=lambda i: _recursive(branches[i]))
+            order.sort(key=lambda i: keywords.recursive(branches[i]))
         error: SchemaError | None = None
         for index in order:
             branch_path = (*path, key, index)
             try:
                 branch = self._flat(branches[index], branch_path)
-                merged = _merge(base, branch, branch_path) if base else branch
+                merged = keywords.merge(base, branch, branch_path) if base else branch
                 return self.value(merged, branch_path, hint, depth)
             except SchemaError as exc:
                 error = exc
@@ -178,8 +159,9 @@ class _Generator:
     def _enum(self, schema: Mapping, path: Path) -> Any:
         options = list(schema["enum"])
         if "type" in schema:
-            options = [o for o in options if _json_type(o) in _types(schema) or (
-                isinstance(o, int) and not isinstance(o, bool) and "number" in _types(schema))]  # fmt: skip
+            allowed = keywords.types(schema)
+            options = [o for o in options if keywords.json_type(o) in allowed or (
+                isinstance(o, int) and not isinstance(o, bool) and "number" in allowed)]  # fmt: skip
         if not options:
             raise SchemaError("no 'enum' value has the allowed type", path)
         return copy.deepcopy(self.rng.choice(options))
@@ -193,7 +175,7 @@ class _Generator:
             return self._string(schema, path, hint)
         if kind in ("integer", "number"):
             try:
-                return values.number(self.rng, integer=kind == "integer", **_bounds(schema))
+                return values.number(self.rng, integer=kind == "integer", **keywords.bounds(schema))
             except (ValueError, TypeError, OverflowError) as exc:  # bounds that are not finite numbers
                 raise SchemaError(str(exc), path) from exc
         if kind == "boolean":
@@ -203,7 +185,7 @@ class _Generator:
         raise SchemaError(f"unknown type {kind!r}", (*path, "type"))
 
     def _string(self, schema: Mapping, path: Path, hint: str) -> str:
-        low, high = _count(schema, "minLength", 0, MAX_STRING_LENGTH, path), schema.get("maxLength")
+        low, high = keywords.count(schema, "minLength", 0, MAX_STRING_LENGTH, path), schema.get("maxLength")
         if high is not None and low > high:
             raise SchemaError(f"minLength {low} exceeds maxLength {high}", path)
         room = min(self.text, MAX_STRING_LENGTH)
@@ -226,7 +208,7 @@ class _Generator:
         properties: Mapping[str, Any] = schema.get("properties") or {}
         required = list(dict.fromkeys(schema.get("required") or ()))
         extra = schema.get("additionalProperties", True)
-        low, high = _count(schema, "minProperties", 0, MAX_ITEMS, path), schema.get("maxProperties")
+        low, high = keywords.count(schema, "minProperties", 0, MAX_ITEMS, path), schema.get("maxProperties")
         if high is not None and len(required) > high:
             raise SchemaError(f"{len(required)} required properties exceed maxProperties {high}", path)
         optional = [k for k in properties if k not in required]
@@ -252,7 +234,7 @@ class _Generator:
                 raise SchemaError(f"minProperties {low} needs more properties than are declared", path)
             counter += 1
             key = f"field_{counter}"
-            if key in result or _pattern_schema(schema, key) is not None:
+            if key in result or keywords.pattern_schema(schema, key) is not None:
                 continue
             sub = extra if isinstance(extra, Mapping) else {"type": "string"}
             result[key] = self.value(sub, (*path, "additionalProperties"), key, depth + 1)
@@ -260,7 +242,7 @@ class _Generator:
 
     def _property_schema(self, schema: Mapping, key: str, path: Path) -> Any:
         declared = (schema.get("properties") or {}).get(key)
-        matched = _pattern_schema(schema, key)
+        matched = keywords.pattern_schema(schema, key)
         if declared is not None:
             return {"allOf": [declared, matched]} if matched is not None else declared
         if matched is not None:
@@ -275,13 +257,13 @@ class _Generator:
         prefix = schema.get("prefixItems") or []
         if isinstance(items, list):  # draft 4-7 tuple form
             prefix, items = items, schema.get("additionalItems", True)
-        low, high = _count(schema, "minItems", 0, MAX_ITEMS, path), schema.get("maxItems")
+        low, high = keywords.count(schema, "minItems", 0, MAX_ITEMS, path), schema.get("maxItems")
         if items is False:
             high = len(prefix) if high is None else min(high, len(prefix))
         if high is not None and low > high:
             raise SchemaError(f"minItems {low} exceeds the most items allowed ({high})", path)
         contains = schema.get("contains")
-        need = _count(schema, "minContains", 1, MAX_ITEMS, path) if contains is not None else 0
+        need = keywords.count(schema, "minContains", 1, MAX_ITEMS, path) if contains is not None else 0
         low = max(low, need)
         if depth >= _SOFT_DEPTH:
             count = low
@@ -305,143 +287,13 @@ class _Generator:
             if index < need:
                 sub, sub_path = {"allOf": [sub, contains]}, (*path, "contains")
             item = self.value(sub, sub_path, singular, depth + 1)
-            if unique and _canonical(item) in seen:
+            if unique and keywords.canonical(item) in seen:
                 attempts += 1
                 if attempts > 8 * (count + 1):
                     if len(result) >= low:
                         break
                     raise SchemaError(f"cannot find {low} distinct items for uniqueItems", path)
                 continue
-            seen.add(_canonical(item))
+            seen.add(keywords.canonical(item))
             result.append(item)
         return result
-
-
-def _count(schema: Mapping, keyword: str, default: int, limit: int, path: Path) -> int:
-    """A lower bound (``minLength``, ``minItems`` ...): a non-negative integer no larger than ``limit``."""
-    value = schema.get(keyword, default)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SchemaError(f"'{keyword}' must be a non-negative integer", path)
-    if value > limit:
-        raise SchemaError(f"'{keyword}' of {value} exceeds the supported maximum of {limit}", path)
-    return value
-
-
-def _types(schema: Mapping) -> list[str]:
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return [declared]
-    if isinstance(declared, list) and declared:
-        return list(declared)
-    if any(k in schema for k in ("properties", "required", "additionalProperties", "patternProperties")):
-        return ["object"]
-    if any(k in schema for k in ("items", "prefixItems", "minItems", "maxItems", "contains")):
-        return ["array"]
-    if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")):
-        return ["number"]
-    return ["string"]
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "integer"
-    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "object")
-
-
-def _bounds(schema: Mapping) -> dict[str, Any]:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    exclusive_low = exclusive_high = False
-    if isinstance(ex_low, bool):  # draft 4: a flag on minimum
-        exclusive_low = ex_low
-    elif ex_low is not None and (low is None or ex_low >= low):
-        low, exclusive_low = ex_low, True
-    if isinstance(ex_high, bool):
-        exclusive_high = ex_high
-    elif ex_high is not None and (high is None or ex_high <= high):
-        high, exclusive_high = ex_high, True
-    return {
-        "low": low,
-        "high": high,
-        "exclusive_low": exclusive_low,
-        "exclusive_high": exclusive_high,
-        "multiple_of": schema.get("multipleOf"),
-    }
-
-
-def _pattern_schema(schema: Mapping, key: str) -> Any:
-    """The merged ``patternProperties`` schemas whose pattern matches ``key``, or None."""
-    try:
-        matched = [s for p, s in (schema.get("patternProperties") or {}).items() if search(p, key)]
-    except PatternError as exc:
-        raise SchemaError(str(exc), ("patternProperties",)) from None
-    if not matched:
-        return None
-    return matched[0] if len(matched) == 1 else {"allOf": matched}
-
-
-def _recursive(schema: Any) -> bool:
-    return isinstance(schema, Mapping) and ("$ref" in schema or any(_recursive(v) for v in schema.values()
-                                                                     if isinstance(v, Mapping)))  # fmt: skip
-
-
-def _merge(a: Any, b: Any, path: Path) -> Any:
-    """One schema that both ``a`` and ``b`` accept (the ``allOf`` of two flat schemas, best effort)."""
-    if a is True or a == {}:
-        return b
-    if b is True or b == {}:
-        return a
-    if a is False or b is False:
-        return False
-    merged = dict(a)
-    for key, value in b.items():
-        if key not in merged:
-            merged[key] = value
-        elif key == "type":
-            left = {merged[key]} if isinstance(merged[key], str) else set(merged[key])
-            right = {value} if isinstance(value, str) else set(value)
-            if "number" in left | right:  # integer is a subset of number
-                left |= {"integer"} if "number" in left else set()
-                right |= {"integer"} if "number" in right else set()
-            both = [t for t in _TYPES if t in left & right]
-            if not both:
-                raise SchemaError(f"allOf requires types {sorted(left)} and {sorted(right)} at once", path)
-            merged[key] = both
-        elif key == "required":
-            merged[key] = list(dict.fromkeys([*merged[key], *value]))
-        elif key == "properties":
-            props = dict(merged[key])
-            for name, sub in value.items():
-                props[name] = {"allOf": [props[name], sub]} if name in props else sub
-            merged[key] = props
-        elif key == "enum":
-            merged[key] = [v for v in merged[key] if _canonical(v) in {_canonical(w) for w in value}]
-            if not merged[key]:
-                raise SchemaError("allOf combines enums with no value in common", path)
-        elif key in _LOWER_BOUNDS:
-            merged[key] = max(merged[key], value)
-        elif key in _UPPER_BOUNDS:
-            merged[key] = min(merged[key], value)
-        elif key in ("items", "additionalProperties", "contains"):
-            closed = merged[key] is False or value is False
-            merged[key] = False if closed else {"allOf": [merged[key], value]}
-        elif key in ("anyOf", "oneOf"):
-            if len(merged[key]) * len(value) > _MAX_BRANCHES:
-                raise SchemaError(f"allOf multiplies '{key}' into more than {_MAX_BRANCHES} branches", path)
-            merged[key] = [{"allOf": [x, y]} for x in merged[key] for y in value]
-        else:
-            merged[key] = value
-    for closed, other in ((a, b), (b, a)):  # additionalProperties: false closes the property list
-        if isinstance(closed, Mapping) and closed.get("additionalProperties") is False:
-            allowed = set(closed.get("properties") or {})
-            for name in other.get("required") or ():
-                if name not in allowed and not _pattern_schema(closed, name):
-                    raise SchemaError(f"property {name!r} is required but not allowed", path)
-            merged["properties"] = {k: v for k, v in merged.get("properties", {}).items() if k in allowed}
-    return merged

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fakeai.content.json_schema import Path, SchemaError
+from fakeai.content.schema_keywords import Path, SchemaError
 
 MAX_PROPERTIES = 5_000
 MAX_NESTING = 10
