@@ -19,12 +19,13 @@ import signal
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.load import CHAT_BODY, ensure_wrk, run_streams, run_wrk
+from bench.load import CHAT_BODY, ensure_wrk, run_wrk
+from bench.plan import QUICK, Context, Plan, fakeai_fast, start_all, with_baseline
 from bench.servers import (
     BENCH,
     ROOT,
@@ -34,93 +35,14 @@ from bench.servers import (
     ensure_aimock,
     ensure_baseline,
     ensure_original,
-    fakeai,
     limit,
     original,
     stop_all,
 )
+from bench.streaming import section_burst, section_streams
 
 SECTIONS = ("startup", "requests", "streams", "burst", "memory", "workers", "embeddings")
 FAKEAI_KINDS = ("granian", "granian-asgi", "uvicorn")
-
-
-@dataclass(frozen=True)
-class Plan:
-    rounds: int = 3  # interleaved repetitions of each wrk configuration
-    wrk_s: int = 3
-    startup_rounds: int = 5
-    levels: tuple[int, ...] = (250, 500, 1000, 1500, 2000, 2500)
-    sweep_rounds: int = 2
-    tokens: int = 50  # per streamed request: 0.1 s + 49 x 20 ms, about 1 s
-    itl_ms: float = 20.0
-    ttft_ms: float = 100.0
-    ramp_s: float = 1.0  # the connections' starts spread over this, so requests do not arrive in lockstep
-    stream_limit_s: float = 30.0
-    memory_checkpoints: tuple[int, ...] = (10_000, 100_000)
-    memory_limit_s: float = 90.0
-    burst_streams: int = 200
-    burst_rounds: int = 3
-
-
-QUICK = Plan(
-    rounds=2,
-    wrk_s=2,
-    startup_rounds=3,
-    levels=(500, 1000, 2000),
-    sweep_rounds=1,
-    stream_limit_s=20.0,
-    memory_checkpoints=(2_000, 20_000),
-    memory_limit_s=30.0,
-    burst_rounds=2,
-)
-
-
-@dataclass
-class Context:
-    plan: Plan
-    server_cpu: str | None  # the core every measured server is pinned to
-    load_cpu: str | None  # the core wrk and the stream client are pinned to
-    all_cpus: str | None
-    wrk: str | None = None
-    wrk_missing: str | None = None
-    notes: list[str] = field(default_factory=list)
-    #: ``--baseline REV``: (row name, its ``src``) of an earlier commit, run beside FakeAI (or why not).
-    baseline: tuple[str, Path | Unavailable] | None = None
-
-
-def fakeai_fast(kind: str, workers: int = 1) -> list[str]:
-    return fakeai(kind, "--ttft-ms=0", "--itl-ms=0", workers=workers)
-
-
-def with_baseline(
-    ctx: Context, configs: dict[str, Any], argv: list[str], env: dict[str, dict[str, str]]
-) -> None:
-    """Add the ``--baseline`` row, if asked for: FakeAI's ``argv`` on the earlier commit's code."""
-    if ctx.baseline is None:
-        return
-    name, src = ctx.baseline
-    configs[name] = src if isinstance(src, Unavailable) else argv
-    if not isinstance(src, Unavailable):
-        env[name] = {"PYTHONPATH": str(src)}
-
-
-def start_all(ctx: Context, configs: dict[str, list[str] | Unavailable], **kw: Any) -> dict[str, Any]:
-    """Start each configuration; those that cannot start become rows that say why."""
-    servers: dict[str, Any] = {}
-    for name, argv in configs.items():
-        if isinstance(argv, Unavailable):
-            servers[name] = argv
-            continue
-        server = Server(name, argv, cpus=kw.get("cpus", ctx.server_cpu), env=kw.get("env", {}).get(name))
-        try:
-            server.start()
-            servers[name] = server
-        except Unavailable as error:
-            servers[name] = error
-    for server in servers.values():  # all started first: their background warm-ups overlap
-        if isinstance(server, Server):
-            server.idle_rss_kb = server.settle()
-    return servers
 
 
 def section_startup(ctx: Context) -> dict[str, Any]:
@@ -224,113 +146,6 @@ def _wrk_rounds(
     finally:
         for server in servers.values():
             if isinstance(server, Server):
-                server.stop()
-    return rows
-
-
-def section_streams(ctx: Context) -> dict[str, Any]:
-    """The concurrent-streams sweep at the configured TTFT/ITL, FakeAI and the limit interleaved."""
-    plan = ctx.plan
-    paced = fakeai("granian", f"--ttft-ms={plan.ttft_ms}", f"--itl-ms={plan.itl_ms}")
-    configs: dict[str, Any] = {"limit": limit(), "fakeai granian": paced}
-    # One timer per ITL for all streams, as an engine steps its batch (see bench/limit.py).
-    env = {
-        "limit": {
-            "LIMIT_PACING": "tick",
-            "LIMIT_TTFT_MS": str(plan.ttft_ms),
-            "LIMIT_ITL_MS": str(plan.itl_ms),
-        }
-    }
-    with_baseline(ctx, configs, paced, env)
-    servers = start_all(ctx, configs, env=env)
-    rows: dict[str, dict[str, Any]] = {}
-    try:
-        for name, server in servers.items():
-            if isinstance(server, Unavailable):
-                rows[name] = {"unavailable": str(server)}
-                continue
-            rows[name] = {"startup_s": server.startup_s, "cold_rss_kb": server.idle_rss_kb, "levels": {}}
-            rows[name]["idle_rss_kb"] = 0
-            _stream(ctx, server, 50, rows[name])  # warm-up, not recorded
-            # The per-stream baseline is the warm idle server: what the first request loads is not per stream.
-            rows[name]["idle_rss_kb"] = server.settle()
-        active = [name for name in rows if "levels" in rows[name]]
-        for level in plan.levels:
-            for _ in range(plan.sweep_rounds):
-                for name in active:
-                    run = _stream(ctx, servers[name], level, rows[name])
-                    rows[name]["levels"].setdefault(str(level), []).append(run)
-            for name in [n for n in active if n != "limit"]:  # the reference covers every level
-                # Past two failing levels a run only takes longer and says nothing new: stop that server.
-                failing = [
-                    not report.passes(report.level_summary(runs), plan.itl_ms, plan.ttft_ms)
-                    for runs in list(rows[name]["levels"].values())[-2:]
-                ]
-                if len(failing) == 2 and all(failing):
-                    active.remove(name)
-                    rows[name]["stopped_after"] = level
-        for name in rows:
-            if "levels" in rows[name]:
-                rows[name]["max_streams"] = report.max_streams(
-                    rows[name]["levels"], plan.itl_ms, plan.ttft_ms
-                )
-    finally:
-        for server in servers.values():
-            if isinstance(server, Server):
-                server.stop()
-    return rows
-
-
-def _stream(
-    ctx: Context, server: Server, streams: int, row: dict[str, Any], ramp_s: float | None = None
-) -> dict[str, Any]:
-    if server.process is None or server.process.poll() is not None:
-        raise RuntimeError(f"{server.name} died; see {server.log_path}")
-    ramp_s = ctx.plan.ramp_s if ramp_s is None else ramp_s
-    peak = [0]
-
-    def sample() -> None:  # the worker's RSS while the run holds its streams open
-        peak[0] = max(peak[0], server.rss_kb()[1])
-
-    plan = ctx.plan
-    run = run_streams(
-        server.port,
-        streams,
-        tokens=plan.tokens,
-        ramp_s=ramp_s,
-        limit_s=plan.stream_limit_s,
-        cpus=ctx.load_cpu,
-        sample=sample,
-        metrics=server.name.startswith("fakeai"),  # the limit has no /metrics
-    )
-    run["rss_peak_kb"] = peak[0]
-    run["kb_per_stream"] = max(0, peak[0] - row["idle_rss_kb"]) / streams
-    return run
-
-
-def section_burst(ctx: Context) -> dict[str, Any]:
-    """``burst_streams`` streams arriving at once (no ramp), FakeAI and the limit interleaved, a fresh
-    server each round: client TTFT against the configured one, and FakeAI's own TTFT histogram against
-    what the client measured over the same requests."""
-    plan = ctx.plan
-    configs = {
-        "limit": limit(),
-        "fakeai granian": fakeai("granian", f"--ttft-ms={plan.ttft_ms}", f"--itl-ms={plan.itl_ms}"),
-    }
-    env = {"LIMIT_PACING": "tick", "LIMIT_TTFT_MS": str(plan.ttft_ms), "LIMIT_ITL_MS": str(plan.itl_ms)}
-    rows: dict[str, dict[str, Any]] = {name: {"runs": []} for name in configs}
-    for _ in range(plan.burst_rounds):
-        for name, argv in configs.items():
-            if "unavailable" in rows[name]:
-                continue
-            server = Server(name, argv, cpus=ctx.server_cpu, env=env if name == "limit" else None)
-            try:
-                server.start()
-                row = {"idle_rss_kb": server.settle()}
-                rows[name]["runs"].append(_stream(ctx, server, plan.burst_streams, row, ramp_s=0.0))
-            except Unavailable as error:
-                rows[name]["unavailable"] = str(error)
-            finally:
                 server.stop()
     return rows
 

@@ -81,7 +81,7 @@ def test_max_streams_is_the_largest_passing_level() -> None:
 
 
 def test_burst_and_many_streams_rows_judge_their_targets() -> None:
-    from bench.run import Plan
+    from bench.plan import Plan
 
     plan = Plan()
 
