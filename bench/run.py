@@ -26,6 +26,7 @@ from typing import Any
 from bench import report
 from bench.load import CHAT_BODY, ensure_wrk, run_wrk
 from bench.plan import QUICK, Context, Plan, fakeai_fast, start_all, with_baseline
+from bench.plot import streams as streams_plot
 from bench.servers import (
     BENCH,
     ROOT,
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "latest.json").write_text(json.dumps(results, indent=1, default=str))
     print(report.table(results, plan))
     if "streams" in results["sections"]:
-        plot = report.plot(results["sections"]["streams"], plan, out / "streams.png")
+        plot = streams_plot(results["sections"]["streams"], plan, out / "streams.png")
         if plot and args.update_docs:
             shutil.copy(plot, ROOT / "docs" / "performance-streams.png")
             print("bench: copied the plot to docs/performance-streams.png")
