@@ -117,7 +117,9 @@ def create_app(
         # would stall every stream. After the CLI's preload (engine/tokenizer.py) this is a lookup.
         _load_vocabularies(state)
         if peers is not None:
-            await peers.start(state.metrics.text)
+            await peers.start(
+                lambda kind: state.usage.export() if kind == "usage" else state.metrics.text(kind)
+            )
         exporters = await _start_exporters(state)
         app.state.metrics_exporters = exporters  # tests read the bound ports
         await state.jobs.resume()  # unfinished batches and jobs continue from the store

@@ -4,6 +4,7 @@ and the totals are the requests that were sent."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx2
 import pytest
@@ -54,3 +55,22 @@ def test_every_scrape_describes_both_worker_processes() -> None:
                 gpus = set(re.findall(r'DCGM_FI_DEV_GPU_UTIL\{gpu="(\d+)"', client.get("/dcgm/metrics").text))
                 assert gpus == {"0", "1"}
             assert min(per_engine.values()) > 0  # both processes served (else nothing was merged)
+
+
+def test_the_usage_api_adds_up_every_worker_process() -> None:
+    with live_server("--workers", "2", "--ttft-ms", "0", "--itl-ms", "0") as server:
+        requests = 30
+        for _ in range(requests):  # a connection each: the kernel spreads them over the processes
+            assert httpx2.post(f"{server.url}/v1/chat/completions", json=CHAT, timeout=10).status_code == 200
+        day = int(time.time()) // 86400 * 86400
+        for _ in range(6):  # fresh connections: the query lands on either process
+            body = httpx2.get(
+                f"{server.url}/v1/organization/usage/completions",
+                params={"start_time": day, "bucket_width": "1d"},
+                timeout=10,
+            ).json()
+            results = [r for bucket in body["data"] for r in bucket["results"]]
+            assert sum(r["num_model_requests"] for r in results) == requests
+            assert sum(r["output_tokens"] for r in results) == 3 * requests
+            csv = httpx2.get(f"{server.url}/v1/organization/costs.csv", timeout=10).text
+            assert csv.splitlines()[1].split(",")[1] == str(requests)  # gpt-4o: every request

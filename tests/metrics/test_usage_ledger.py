@@ -77,3 +77,26 @@ def test_past_max_lines_the_oldest_go_even_from_this_minute_and_later_requests_a
     _record(ledger, project="a")  # its line was dropped: a new one, not the forgotten one
     _record(ledger, project="c")
     assert _lines(ledger) == [(6000, "c", "k", "m", 2, 10), (6000, "a", "k", "m", 1, 5)]
+
+
+def test_the_ledgers_of_several_processes_merge_into_their_sum() -> None:
+    # --workers N: the organization API adds up every process's export (server/peers.py).
+    clock = Clock()
+    first, second = UsageLedger(clock), UsageLedger(clock)
+    _record(first, out=5)
+    _record(second, out=7)  # the same minute line, in another process
+    _record(second, project="q")
+    clock.now += 60
+    _record(first, model="n", out=1)
+    first.record("embeddings", "p", "k", "e", input_tokens=4)
+    merged = UsageLedger.merged([first.export(), second.export()])
+    assert _lines(merged) == [
+        (6000, "p", "k", "m", 2.0, 12.0),
+        (6000, "q", "k", "m", 1.0, 5.0),
+        (6060, "p", "k", "n", 1.0, 1.0),
+    ]
+    [(key, line)] = merged.lines("embeddings")
+    assert (key.minute, key.model, line) == (6060, "e", {"input_tokens": 4.0, "num_model_requests": 1.0})
+    totals = {(kind, model): counts["num_model_requests"] for kind, model, _, counts in merged.totals()}
+    assert totals == {("completions", "m"): 3.0, ("completions", "n"): 1.0, ("embeddings", "e"): 1.0}
+    assert UsageLedger.merged([first.export()]).export() == first.export()  # one process: itself

@@ -12,11 +12,14 @@ lines are kept (the oldest go first). Times are Unix seconds.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
+
+import msgspec
 
 #: What each kind counts; every kind also counts ``num_model_requests`` (but vector_stores, a level).
 FIELDS = {
@@ -133,6 +136,35 @@ class UsageLedger:
         self._lines.clear()
         self._totals.clear()
         self._current.clear()
+
+    def export(self) -> bytes:
+        """The lines and totals as JSON, for another process to add up (``merged``; server/peers.py)."""
+        return msgspec.json.encode(
+            {
+                "lines": [[*astuple(key), line] for key, line in self._lines.items()],
+                "totals": [
+                    [kind, model, batch, counts] for (kind, model, batch), counts in self._totals.items()
+                ],
+            }
+        )
+
+    @classmethod
+    def merged(cls, exports: Iterable[bytes]) -> UsageLedger:
+        """One ledger holding the sum of several processes' ``export``s (``--workers N``), to query."""
+        ledger = cls(retention=math.inf, max_lines=2**62)
+        lines: dict[Key, dict[str, float]] = {}
+        for raw in exports:
+            data = msgspec.json.decode(raw)
+            for *fields, counts in data["lines"]:
+                line = lines.setdefault(Key(*fields), dict.fromkeys(counts, 0.0))
+                for name, value in counts.items():
+                    line[name] = line.get(name, 0.0) + value
+            for kind, model, batch, counts in data["totals"]:
+                total = ledger._totals.setdefault((kind, model, batch), dict.fromkeys(counts, 0.0))
+                for name, value in counts.items():
+                    total[name] = total.get(name, 0.0) + value
+        ledger._lines.update(sorted(lines.items(), key=lambda item: item[0].minute))  # oldest first
+        return ledger
 
     def cost_by_model(self, prices: Prices) -> dict[str, float]:
         """USD per model since start: a sum over models, not lines (the dashboard asks every second)."""

@@ -12,8 +12,9 @@ directory (``PEERS_VARIABLE``); there each process
   ``vllm``, ``dynamo`` or ``dcgm``).
 
 A scrape renders its own process's text, asks every other socket concurrently (``TIMEOUT`` each; a peer
-that is starting or gone is left out) and merges them (``metrics.exposition.merge``). Everything else
-(the JSON summaries, the dashboard) stays per process.
+that is starting or gone is left out) and merges them (``metrics.exposition.merge``). The organization
+usage and costs API asks the same way for every process's usage ledger (``usage``) and reports their sum.
+Everything else (the JSON summaries, the dashboard) stays per process.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ PEERS_VARIABLE = "FAKEAI_INTERNAL_PEERS_DIR"
 TIMEOUT = 2.0
 #: Largest exposition read from a peer (bytes): a bound on what one scrape holds.
 MAX_TEXT = 64 * 1024 * 1024
-KINDS = ("vllm", "dynamo", "dcgm")
+#: What a peer answers: an exposition of each metrics kind, or its usage ledger (metrics/usage.py).
+KINDS = ("vllm", "dynamo", "dcgm", "usage")
 MAX_RANKS = 256
 
 
@@ -105,6 +107,12 @@ class Peers:
 
     async def merged(self, kind: str, own: bytes) -> bytes:
         """``own`` merged with what every other process answers for ``kind``, lowest rank first."""
+        alike = self.alike
+        return merge(await self.answers(kind, own), lambda name: name.startswith(alike))
+
+    async def answers(self, kind: str, own: bytes) -> list[bytes]:
+        """``own`` and what every other process answers for ``kind``, lowest rank first; a process that
+        does not answer (starting, stopping, gone) is left out."""
         others = sorted(
             (p for p in self.directory.glob("rank-*.sock") if p != self.socket_path),
             key=lambda p: int(p.stem.split("-")[1]),
@@ -114,10 +122,7 @@ class Peers:
             self.rank: own,
             **{int(p.stem.split("-")[1]): t for p, t in zip(others, texts, strict=True)},
         }
-        alike = self.alike
-        return merge(
-            (answers[rank] for rank in sorted(answers) if answers[rank]), lambda name: name.startswith(alike)
-        )
+        return [answers[rank] for rank in sorted(answers) if answers[rank]]
 
     async def _ask(self, path: Path, kind: str) -> bytes:
         async def ask() -> bytes:

@@ -13,13 +13,19 @@ from starlette.routing import Route
 from fakeai.api.organization import reports
 from fakeai.api.vector_stores.service import KIND as VECTOR_STORE
 from fakeai.errors import NotFoundError
-from fakeai.metrics.usage import KINDS
+from fakeai.metrics.usage import KINDS, UsageLedger
 from fakeai.server.responses import json_response
 from fakeai.state import AppState
 
 
 def routes(state: AppState) -> list[Route]:
     prices = state.catalog.token_prices
+
+    async def ledger() -> UsageLedger:
+        """This process's ledger; with ``--workers N``, the sum of every process's (server/peers.py)."""
+        if state.peers is None:
+            return state.usage
+        return UsageLedger.merged(await state.peers.answers("usage", state.usage.export()))
 
     async def vector_bytes() -> dict[str, int]:
         """Bytes every project's vector stores hold now: an organization-wide report reads across
@@ -41,15 +47,15 @@ def routes(state: AppState) -> list[Route]:
             raise NotFoundError(f"Invalid URL (GET /v1/organization/usage/{kind})")
         query = reports.parse_query(params(request), reports.GROUPS[kind])
         levels = await vector_bytes() if kind == "vector_stores" else {}
-        return json_response(reports.usage(state.usage, kind, query, levels))
+        return json_response(reports.usage(await ledger(), kind, query, levels))
 
     async def costs(request: Request) -> Response:
         query = reports.parse_query(params(request), reports.COST_GROUPS, costs=True)
-        return json_response(reports.costs(state.usage, query, prices))
+        return json_response(reports.costs(await ledger(), query, prices))
 
     async def costs_csv(request: Request) -> Response:
         """Per model since start: requests, tokens and USD, as CSV (spreadsheets, ``fakeai costs``)."""
-        rows = reports.per_model(state.usage, prices)
+        rows = reports.per_model(await ledger(), prices)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(reports.PER_MODEL_COLUMNS)
