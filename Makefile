@@ -24,7 +24,18 @@ $(STAMP): pyproject.toml
 serve: install
 	$(BIN)/fakeai server --host $(HOST) --port $(PORT)
 
-test: install
+# openai-node for the live Responses check (tests/live/test_responses.py), from the npm registry when npm is
+# here; without npm, or offline, that one test says it skipped and the rest runs.
+NODE_CHECK := tests/clients/node
+NODE_STAMP := $(NODE_CHECK)/node_modules/.installed-stamp
+
+$(NODE_STAMP): $(NODE_CHECK)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		if npm ci --prefix $(NODE_CHECK) --no-audit --no-fund --silent; then touch $(NODE_STAMP); \
+		else echo "npm ci failed: the openai-node check will skip"; fi; \
+	else echo "no npm here: the openai-node check will skip"; fi
+
+test: install $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -47,4 +58,5 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache bench/.venv-original bench/.aimock bench/.baseline bench/results
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache bench/.venv-original bench/.aimock bench/.baseline bench/results \
+		$(NODE_CHECK)/node_modules
