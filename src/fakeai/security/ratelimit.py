@@ -83,10 +83,9 @@ class Bucket:
 
 
 class _Account:
-    __slots__ = ("rpd", "rpm", "scale", "tpd", "tpm")
+    __slots__ = ("rpd", "rpm", "tpd", "tpm")
 
-    def __init__(self, limits: Limits, now: float, scale: float = 1.0) -> None:
-        self.scale = scale  # engine seconds per wall second: the headers' waits are wall time
+    def __init__(self, limits: Limits, now: float) -> None:
         self.rpm = None if limits.rpm is None else Bucket(limits.rpm, MINUTE, now)
         self.tpm = None if limits.tpm is None else Bucket(limits.tpm, MINUTE, now)
         self.rpd = None if limits.rpd is None else Bucket(limits.rpd, DAY, now)
@@ -94,6 +93,15 @@ class _Account:
 
     def full(self, now: float) -> bool:
         return all(b is None or b.refill(now) >= b.capacity for b in (self.rpm, self.tpm, self.rpd, self.tpd))
+
+    def shown(self) -> list[tuple[str, Bucket]]:
+        """The buckets a response reports: ``requests`` and ``tokens``, per minute (per day when a key has
+        only those)."""
+        return [
+            (name, bucket)
+            for name, bucket in (("requests", self.rpm or self.rpd), ("tokens", self.tpm or self.tpd))
+            if bucket is not None
+        ]
 
 
 _NAMES = {
@@ -104,8 +112,9 @@ _NAMES = {
 }
 
 
-#: Writes a request's rate-limit headers from its buckets (``headers``, ``anthropic_headers``).
-Render = Callable[[_Account], dict[str, str]]
+#: Writes a request's rate-limit headers from its buckets and the engine seconds per wall second (waits
+#: are sent in wall time): ``headers``, ``anthropic_headers``.
+Render = Callable[[_Account, float], dict[str, str]]
 
 
 class RateLimiter:
@@ -197,7 +206,7 @@ class RateLimiter:
                 bucket.level -= amount
         if limits.quota_tokens is not None:
             self._spent[identity.key_id] = self._spent.get(identity.key_id, 0) + tokens
-        return (render or headers)(account)
+        return (render or headers)(account, self.scale)
 
     def levels(self, identity: Identity, model: str) -> list[tuple[str, int, int, float]] | None:
         """``(name, limit, remaining, wall seconds to full)`` of the caller's per-minute (else per-day)
@@ -209,15 +218,11 @@ class RateLimiter:
             return None
         now = self.now()
         found = []
-        for name, bucket in (
-            ("requests", account.rpm or account.rpd),
-            ("tokens", account.tpm or account.tpd),
-        ):
-            if bucket is not None:
-                bucket.refill(now)
-                found.append(
-                    (name, bucket.capacity, max(0, math.floor(bucket.level)), bucket.reset() / self.scale)
-                )
+        for name, bucket in account.shown():
+            bucket.refill(now)
+            found.append(
+                (name, bucket.capacity, max(0, math.floor(bucket.level)), bucket.reset() / self.scale)
+            )
         return found
 
     def _account(self, identity: Identity, model: str, limits: Limits, now: float) -> _Account:
@@ -226,7 +231,7 @@ class RateLimiter:
         if account is None:
             if len(self._accounts) >= MAX_BUCKETS:
                 self._accounts = {k: a for k, a in self._accounts.items() if not a.full(now)}
-            account = self._accounts[key] = _Account(limits, now, self.scale)
+            account = self._accounts[key] = _Account(limits, now)
         return account
 
     def _refuse(
@@ -242,7 +247,7 @@ class RateLimiter:
         self.refused[name] = self.refused.get(name, 0) + 1
         label, kind = _NAMES[name]
         org = identity.project
-        found = render(account)
+        found = render(account, self.scale)
         if amount > bucket.capacity:  # can never fit: OpenAI's "Request too large"
             message = (
                 f"Request too large for {model} in organization {org} on {label}: Limit {bucket.capacity}, "
@@ -250,7 +255,7 @@ class RateLimiter:
                 f"successfully. Visit {RATE_LIMITS_URL} to learn more."
             )
             raise RateLimitReached(message, kind, found, name, bucket.capacity, org)
-        wait = bucket.wait(amount) / account.scale
+        wait = bucket.wait(amount) / self.scale
         used = bucket.capacity - math.floor(bucket.level)
         message = (
             f"Rate limit reached for {model} in organization {org} on {label}: Limit {bucket.capacity}, "
@@ -262,37 +267,28 @@ class RateLimiter:
         raise RateLimitReached(message, kind, found, name, bucket.capacity, org)
 
 
-def headers(account: _Account) -> dict[str, str]:
+def headers(account: _Account, scale: float = 1.0) -> dict[str, str]:
     """OpenAI's ``x-ratelimit-*`` headers from the per-minute buckets (the per-day ones when a key has
-    only those)."""
-    requests = account.rpm or account.rpd
-    tokens = account.tpm or account.tpd
+    only those); ``scale``: engine seconds per wall second."""
     found: dict[str, str] = {}
-    if requests is not None:
-        found["x-ratelimit-limit-requests"] = str(requests.capacity)
-        found["x-ratelimit-remaining-requests"] = str(max(0, math.floor(requests.level)))
-        found["x-ratelimit-reset-requests"] = duration(requests.reset() / account.scale)
-    if tokens is not None:
-        found["x-ratelimit-limit-tokens"] = str(tokens.capacity)
-        found["x-ratelimit-remaining-tokens"] = str(max(0, math.floor(tokens.level)))
-        found["x-ratelimit-reset-tokens"] = duration(tokens.reset() / account.scale)
+    for name, bucket in account.shown():
+        found[f"x-ratelimit-limit-{name}"] = str(bucket.capacity)
+        found[f"x-ratelimit-remaining-{name}"] = str(max(0, math.floor(bucket.level)))
+        found[f"x-ratelimit-reset-{name}"] = duration(bucket.reset() / scale)
     return found
 
 
-def anthropic_headers(account: _Account) -> dict[str, str]:
+def anthropic_headers(account: _Account, scale: float = 1.0) -> dict[str, str]:
     """Anthropic's ``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}``, from the same buckets
     as ``headers``; a reset is the RFC 3339 time (UTC, whole seconds) when the bucket is full again. The
     limiter has one token bucket (input and output together), so Anthropic's separate
     ``input-tokens``/``output-tokens`` headers are not sent: they would repeat it under a false name."""
-    requests = account.rpm or account.rpd
-    tokens = account.tpm or account.tpd
     found: dict[str, str] = {}
     wall = time.time()  # a reset is sent as a time of day: wall seconds from now
-    for name, bucket in (("requests", requests), ("tokens", tokens)):
-        if bucket is not None:
-            found[f"anthropic-ratelimit-{name}-limit"] = str(bucket.capacity)
-            found[f"anthropic-ratelimit-{name}-remaining"] = str(max(0, math.floor(bucket.level)))
-            found[f"anthropic-ratelimit-{name}-reset"] = rfc3339(wall + bucket.reset() / account.scale)
+    for name, bucket in account.shown():
+        found[f"anthropic-ratelimit-{name}-limit"] = str(bucket.capacity)
+        found[f"anthropic-ratelimit-{name}-remaining"] = str(max(0, math.floor(bucket.level)))
+        found[f"anthropic-ratelimit-{name}-reset"] = rfc3339(wall + bucket.reset() / scale)
     return found
 
 

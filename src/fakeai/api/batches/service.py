@@ -169,7 +169,7 @@ class Batches:
             return None
         limits = limiter.limits_of(identity)
         if limits is None or limits.batch_queue_tokens is None:
-            return None
+            return None  # asked before counting: counting tokenizes every line
         tokens = await enqueued_tokens(self.state, model, lines)
         limit = limiter.enqueue(batch_id, identity, model, tokens, check)
         if limit is None:
