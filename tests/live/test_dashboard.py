@@ -1,13 +1,12 @@
 """The live dashboard against a real server under load: the push feed's frames, and the page in headless
-Chromium (Debian's ``chromium`` package; .ci/run installs it), whose numbers must render and change. The
-browser test says plainly when it skipped, and saves its screenshot under the test's tmp_path."""
+Chromium (Debian's ``chromium`` package; .ci/run installs it; driven as in browser.py), whose numbers must
+render and change. The browser test says plainly when it skipped, and saves its screenshot under the test's
+tmp_path."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,11 +15,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests.live.browser import CHROMIUM, chromium_page
 from tests.live.server import LiveServer, live_server
 
 pytestmark = pytest.mark.live
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 MODELS = ("gpt-4o-mini", "meta-llama/Llama-3.1-8B-Instruct")
 
 
@@ -78,25 +77,22 @@ def test_the_feed_pushes_a_frame_a_second_with_rates_under_load(loaded: LiveServ
     assert frames[-1]["cost_usd"] > frames[1]["cost_usd"]  # it moves with the traffic
 
 
-def _chromium(url: str, *args: str) -> str:
-    assert CHROMIUM is not None
-    command = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-               "--window-size=1400,1000", "--virtual-time-budget=3000", *args, url]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=100, check=True).stdout
-
-
 def _kpi(dom: str, name: str) -> str:
     match = re.search(rf'id="kpi-{name}">([^<]*)<', dom)
     assert match, name
     return match.group(1)
 
 
-@pytest.mark.timeout(150)  # a browser start on a shared machine
+@pytest.mark.timeout(120)  # a browser start on a shared machine, and every wait below is bounded
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian package: chromium)")
 def test_the_page_renders_live_numbers_in_a_browser(loaded: LiveServer, tmp_path: Path) -> None:
-    page = f"{loaded.url}/dashboard?frames=4"  # the page closes its feed after 4 frames: the snapshot ends
     screenshot = tmp_path / "dashboard.png"
-    dom = _chromium(page, "--dump-dom", f"--screenshot={screenshot}")  # one browser start for both
+    with chromium_page(tmp_path / "profile") as page:
+        page.open(f"{loaded.url}/dashboard?frames=4")  # the page closes its feed after 4 frames
+        state = "[document.body.dataset.frames, document.getElementById('status').textContent]"
+        page.wait_for("document.body.dataset.frames === '4'", 30, describe=state)
+        dom = page.dom()
+        page.screenshot(screenshot)
     assert 'data-frames="4"' in dom
     for name in ("rps", "tps", "ttft", "itl", "cost"):
         assert _kpi(dom, name) not in ("", "\u2013"), name  # an en dash: no value yet
